@@ -1,0 +1,47 @@
+/* cli.h: the cimsim command-line tool. It uses only the public API
+ * (include/cimsim), like any other program would. */
+#ifndef CIMSIM_CLI_H
+#define CIMSIM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "cimsim/cimsim.h"
+
+/* Subcommands: each returns the process exit status (0 ok, 1 error, 2 usage). */
+int cli_mvm(int argc, char **argv);
+int cli_compare(int argc, char **argv);
+int cli_presets(int argc, char **argv);
+
+/* Options: "--name value" or "--name=value". cli_opt returns the value of
+ * argv[*i] if it is option `name` (advancing *i past a separate value), NULL
+ * otherwise; a missing value sets *err. */
+const char *cli_opt(int argc, char **argv, int *i, const char *name, int *err);
+int cli_flag(char **argv, int i, const char *name);
+/* Parse a whole integer in [lo, hi]; prints an error naming `what` on failure. */
+int cli_int(const char *s, long lo, long hi, const char *what, long *out);
+
+/* Print "cimsim <cmd>: message" to stderr (and the context's message when ctx
+ * is given and st != CIM_OK). */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_fail(const char *cmd, cim_ctx *ctx, cim_status st);
+
+/* A context with `threads` threads (0 = default). */
+cim_ctx *cli_ctx(const char *cmd, int threads, int verbose);
+
+/* Wall-clock seconds. */
+double cli_now(void);
+
+/* Progress on stderr for long runs, when stderr is a terminal or forced. */
+typedef struct {
+    const char *label;
+    double start, last;
+    int enabled;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, int force);
+int cli_progress_cb(void *ud, uint64_t done, uint64_t total);
+void cli_progress_done(cli_progress *p);
+
+/* Read W.npy (int8 [K, N]) and X.npy (uint8 [M, K]) and check they agree. */
+int cli_read_layer(const char *cmd, cim_ctx *ctx, const char *wpath, const char *xpath, cim_npy *W, cim_npy *X);
+
+#endif

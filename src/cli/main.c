@@ -1,0 +1,52 @@
+/* main.c: `cimsim`, the command-line front end of libcimsim. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const char usage[] =
+    "cimsim: a fast, bit-exact simulator of analog compute-in-memory crossbars\n"
+    "\n"
+    "usage: cimsim COMMAND [options]   (cimsim COMMAND --help for each)\n"
+    "\n"
+    "commands:\n"
+    "  compare   run several architecture configs on one layer; counters and error side by side\n"
+    "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
+    "  presets   list the built-in architecture presets\n"
+    "  version   print the version, the kernels this CPU can run and the one chosen\n"
+    "\n"
+    "The arithmetic is fixed bit for bit in docs/semantics.md; configs in docs/config.md.\n"
+    "Environment: CIMSIM_KERNEL=ref|avx2|avx512vnni forces a kernel, CIMSIM_KERNEL_DEBUG=1\n"
+    "logs the choice, OMP_NUM_THREADS sets the default thread count.\n"
+    "\n"
+    "example (the bundled 512x512 layer under ISAAC and RAELLA):\n"
+    "  cimsim compare --configs isaac,raella-nospec,raella,zero-offset\n";
+
+static int version(void)
+{
+    cim_ctx *ctx = cli_ctx(NULL, 0, 0);
+    printf("cimsim %s\nkernels:", cim_version());
+    for (const char *const *k = cim_kernel_names(); *k; k++)
+        printf(" %s%s", *k, cim_kernel_supported(*k) == 1 ? "" : "(unsupported here)");
+    printf("\nchosen: %s, %d threads\n", ctx ? cim_ctx_kernel_name(ctx) : "?", ctx ? cim_ctx_threads(ctx) : 0);
+    cim_ctx_destroy(ctx);
+    return ctx ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "mvm") == 0)
+        return cli_mvm(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cli_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "presets") == 0)
+        return cli_presets(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return version();
+    fprintf(stderr, "cimsim: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

@@ -1,0 +1,258 @@
+/* avx512vnni.c: the AVX-512 VNNI column-sum kernel.
+ *
+ * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+ * -mavx2 -mfma -mbmi2; used only when supported() says the CPU and the OS
+ * can run it.
+ *
+ * gemm_u8s8: one packed-B (p16k4) vector per (panel, k-group) is exactly the
+ * signed operand of vpdpbusd; the unsigned operand is 4 bytes of a row of A
+ * broadcast to all 16 lanes. vpdpbusd (not the saturating vpdpbusds) adds the
+ * four u8 x s8 products to each int32 lane with wrap-around, so every partial
+ * sum is exact whenever the final sum fits int32, which the framework
+ * guarantees (Kp * 255 * 128 < 2^31).
+ *
+ * Register blocking: MR rows of A x NP panels of 16 columns, MR * NP zmm
+ * accumulators held for the whole depth Kp, NP B vectors loaded once per
+ * k-group and reused by the MR rows. The main tile is 8 x 2 (16
+ * accumulators, two vpdpbusd chains per accumulator in flight is plenty);
+ * the M and N tails use smaller instantiations of the same code.
+ *
+ * Loop order: panel pairs outer, row blocks inner, so one pair of B panels
+ * (Kp * 32 bytes) stays in L1 while all rows of A stream past it.
+ */
+#include <cpuid.h>
+#include <immintrin.h>
+#include <string.h>
+#include "kernel.h"
+
+#define PANEL_GROUP_BYTES (CIM_KERNEL_NR * CIM_KERNEL_KR) /* 64: one (panel, k-group) */
+
+#if defined(__GNUC__)
+#define CIM_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define CIM_ALWAYS_INLINE inline
+#endif
+
+static CIM_ALWAYS_INLINE __m512i bcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* One micro-tile: rows [0, mr) of A (stride lda, mr <= 8) times panels
+ * [0, np) of B (panel stride pstride bytes, np <= 8) over the full depth,
+ * stored to C. mr and np are compile-time constants at every call site; the
+ * accumulators are named variables (not an array) so that they certainly
+ * live in registers, and the unused ones vanish. Tiles keep mr * np <= 16. */
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define FOR_PANELS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+static CIM_ALWAYS_INLINE void tile(const int mr, const int np, int G, const uint8_t *A, size_t lda,
+                                   const int8_t *B, size_t pstride, int32_t *C, size_t ldc)
+{
+#define DECL_ROW(r)                                                                              \
+    __m512i c##r##_0 = _mm512_setzero_si512(), c##r##_1 = c##r##_0, c##r##_2 = c##r##_0,         \
+            c##r##_3 = c##r##_0, c##r##_4 = c##r##_0, c##r##_5 = c##r##_0, c##r##_6 = c##r##_0,  \
+            c##r##_7 = c##r##_0;                                                                 \
+    const uint8_t *a##r = mr > (r) ? A + (size_t)(r) * lda : A;
+    FOR_ROWS(DECL_ROW)
+#undef DECL_ROW
+#define DECL_PANEL(j) const int8_t *B##j = np > (j) ? B + (size_t)(j) * pstride : B;
+    FOR_PANELS(DECL_PANEL)
+#undef DECL_PANEL
+
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) {
+        const size_t ko = (size_t)g * CIM_KERNEL_KR, bo = (size_t)g * PANEL_GROUP_BYTES;
+#define LOAD_PANEL(j)                                                                            \
+        const __m512i b##j = np > (j) ? _mm512_loadu_si512((const void *)(B##j + bo))            \
+                                      : _mm512_setzero_si512();
+        FOR_PANELS(LOAD_PANEL)
+#undef LOAD_PANEL
+#define FMA(r, j)                                                                                \
+        if (np > (j))                                                                            \
+            c##r##_##j = _mm512_dpbusd_epi32(c##r##_##j, av, b##j);
+#define STEP_ROW(r)                                                                              \
+        if (mr > (r)) {                                                                          \
+            const __m512i av = bcast4(a##r + ko);                                                \
+            FMA(r, 0) FMA(r, 1) FMA(r, 2) FMA(r, 3) FMA(r, 4) FMA(r, 5) FMA(r, 6) FMA(r, 7)      \
+        }
+        FOR_ROWS(STEP_ROW)
+#undef STEP_ROW
+#undef FMA
+    }
+
+#define STORE(r, j)                                                                              \
+    if (np > (j))                                                                                \
+        _mm512_storeu_si512((void *)(C + (size_t)(r) * ldc + (size_t)(j) * CIM_KERNEL_NR),       \
+                            c##r##_##j);
+#define STORE_ROW(r)                                                                             \
+    if (mr > (r)) {                                                                              \
+        STORE(r, 0) STORE(r, 1) STORE(r, 2) STORE(r, 3) STORE(r, 4) STORE(r, 5) STORE(r, 6)      \
+        STORE(r, 7)                                                                              \
+    }
+    FOR_ROWS(STORE_ROW)
+#undef STORE_ROW
+#undef STORE
+}
+
+typedef void (*tile_fn)(int, const uint8_t *, size_t, const int8_t *, size_t, int32_t *, size_t);
+
+#if defined(__GNUC__)
+#define CIM_NOINLINE __attribute__((noinline))
+#else
+#define CIM_NOINLINE
+#endif
+
+#define DEFINE_TILE(MR, NP)                                                                      \
+    CIM_NOINLINE static void tile_##MR##_##NP(int G, const uint8_t *A, size_t lda, const int8_t *B,             \
+                                 size_t pstride, int32_t *C, size_t ldc)                         \
+    {                                                                                            \
+        tile(MR, NP, G, A, lda, B, pstride, C, ldc);                                             \
+    }
+
+/* Bulk: 8 rows x 2 panels (16 accumulators, 2 B loads + 8 broadcasts per 16
+ * vpdpbusd); an odd last panel: 8 rows x 1 panel. (16 x 1 was slower: 16 row
+ * pointers do not fit the general-purpose registers.) */
+DEFINE_TILE(8, 2)
+DEFINE_TILE(8, 1)
+
+/* The last M % 8 rows: as many panels per tile as keeps enough independent
+ * accumulators in flight (1-2 rows x 8 panels, 3-4 x 4, 5-7 x 2), and the
+ * narrower tiles for the panels left at the end. */
+#define DEFINE_TILES_NP_1_2(MR) DEFINE_TILE(MR, 1) DEFINE_TILE(MR, 2)
+#define DEFINE_TILES_NP_1_4(MR) DEFINE_TILES_NP_1_2(MR) DEFINE_TILE(MR, 3) DEFINE_TILE(MR, 4)
+#define DEFINE_TILES_NP_1_8(MR)                                                                  \
+    DEFINE_TILES_NP_1_4(MR) DEFINE_TILE(MR, 5) DEFINE_TILE(MR, 6) DEFINE_TILE(MR, 7)             \
+    DEFINE_TILE(MR, 8)
+DEFINE_TILES_NP_1_8(1)
+DEFINE_TILES_NP_1_8(2)
+DEFINE_TILES_NP_1_4(3)
+DEFINE_TILES_NP_1_4(4)
+DEFINE_TILES_NP_1_2(5)
+DEFINE_TILES_NP_1_2(6)
+DEFINE_TILES_NP_1_2(7)
+
+#define TAIL_MR 7
+#define TAIL_NP 8
+static const int tail_np[TAIL_MR] = {8, 8, 4, 4, 2, 2, 2};
+static const tile_fn tail_tiles[TAIL_MR][TAIL_NP] = {
+    {tile_1_1, tile_1_2, tile_1_3, tile_1_4, tile_1_5, tile_1_6, tile_1_7, tile_1_8},
+    {tile_2_1, tile_2_2, tile_2_3, tile_2_4, tile_2_5, tile_2_6, tile_2_7, tile_2_8},
+    {tile_3_1, tile_3_2, tile_3_3, tile_3_4, NULL, NULL, NULL, NULL},
+    {tile_4_1, tile_4_2, tile_4_3, tile_4_4, NULL, NULL, NULL, NULL},
+    {tile_5_1, tile_5_2, NULL, NULL, NULL, NULL, NULL, NULL},
+    {tile_6_1, tile_6_2, NULL, NULL, NULL, NULL, NULL, NULL},
+    {tile_7_1, tile_7_2, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static void vnni_gemm_u8s8(int M, int Np, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                           int32_t *C, size_t ldc)
+{
+    const int G = Kp / CIM_KERNEL_KR;
+    const int P = Np / CIM_KERNEL_NR;
+    const size_t pstride = (size_t)G * PANEL_GROUP_BYTES;
+    const int Mmain = M / 8 * 8;
+
+    /* Rows [0, Mmain): panel pairs outer, so the pair (Kp * 32 bytes) stays
+     * in L1 while the row blocks stream past it. */
+    if (Mmain > 0) {
+        int p = 0;
+        for (; p + 2 <= P; p += 2) {
+            const int8_t *B = Bp + (size_t)p * pstride;
+            int32_t *Cp = C + (size_t)p * CIM_KERNEL_NR;
+            for (int m = 0; m < Mmain; m += 8)
+                tile_8_2(G, A + (size_t)m * lda, lda, B, pstride, Cp + (size_t)m * ldc, ldc);
+        }
+        if (p < P) {
+            const int8_t *B = Bp + (size_t)p * pstride;
+            int32_t *Cp = C + (size_t)p * CIM_KERNEL_NR;
+            for (int m = 0; m < Mmain; m += 8)
+                tile_8_1(G, A + (size_t)m * lda, lda, B, pstride, Cp + (size_t)m * ldc, ldc);
+        }
+    }
+
+    /* Rows [Mmain, M). */
+    const int mt = M - Mmain;
+    if (mt > 0) {
+        const uint8_t *At = A + (size_t)Mmain * lda;
+        int32_t *Ct = C + (size_t)Mmain * ldc;
+        for (int p = 0; p < P; p += tail_np[mt - 1]) {
+            const int np = P - p < tail_np[mt - 1] ? P - p : tail_np[mt - 1];
+            tail_tiles[mt - 1][np - 1](G, At, lda, Bp + (size_t)p * pstride, pstride,
+                                       Ct + (size_t)p * CIM_KERNEL_NR, ldc);
+        }
+    }
+}
+
+static int32_t vnni_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
+{
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    __m512i s2 = _mm512_setzero_si512(), s3 = _mm512_setzero_si512();
+    int k = 0;
+    for (; k + 256 <= Kp64; k += 256) {
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *)(a + k)),
+                                 _mm512_loadu_si512((const void *)(b + k)));
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512((const void *)(a + k + 64)),
+                                 _mm512_loadu_si512((const void *)(b + k + 64)));
+        s2 = _mm512_dpbusd_epi32(s2, _mm512_loadu_si512((const void *)(a + k + 128)),
+                                 _mm512_loadu_si512((const void *)(b + k + 128)));
+        s3 = _mm512_dpbusd_epi32(s3, _mm512_loadu_si512((const void *)(a + k + 192)),
+                                 _mm512_loadu_si512((const void *)(b + k + 192)));
+    }
+    for (; k < Kp64; k += 64)
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *)(a + k)),
+                                 _mm512_loadu_si512((const void *)(b + k)));
+    /* Wrap-around adds: exact, since the true sum fits int32. */
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3));
+    return _mm512_reduce_add_epi32(s);
+}
+
+/* supported() runs before anything has checked the CPU, so keep the
+ * compiler from using any of this file's extensions in it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CIM_BASELINE_ISA                                                                        \
+    __attribute__((target("no-avx512f,no-avx512bw,no-avx512vl,no-avx512dq,no-avx512vnni,"      \
+                          "no-avx2,no-avx,no-fma,no-bmi2")))
+#else
+#define CIM_BASELINE_ISA
+#endif
+
+CIM_BASELINE_ISA static uint64_t read_xcr0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+CIM_BASELINE_ISA static int vnni_supported(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const unsigned leaf1_ecx = c;
+    /* OSXSAVE (27) before XGETBV; AVX (28) and FMA (12) for this file's flags. */
+    if (!(leaf1_ecx & (1u << 27)) || !(leaf1_ecx & (1u << 28)) || !(leaf1_ecx & (1u << 12)))
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    const unsigned need_ebx = (1u << 5)    /* AVX2 */
+                              | (1u << 8)  /* BMI2 */
+                              | (1u << 16) /* AVX512F */
+                              | (1u << 17) /* AVX512DQ */
+                              | (1u << 30) /* AVX512BW */
+                              | (1u << 31) /* AVX512VL */;
+    if ((b & need_ebx) != need_ebx || !(c & (1u << 11)) /* AVX512_VNNI */)
+        return 0;
+    /* XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7). */
+    const uint64_t need_xcr0 = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
+    return (read_xcr0() & need_xcr0) == need_xcr0;
+}
+
+const cim_kernel cim_kernel_avx512vnni = {
+    .name = "avx512vnni",
+    .gemm_u8s8 = vnni_gemm_u8s8,
+    .dot_u8s8 = vnni_dot_u8s8,
+    .supported = vnni_supported,
+};

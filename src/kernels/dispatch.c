@@ -1,0 +1,28 @@
+/* dispatch.c: the table of compiled-in kernels, best first. The context picks
+ * the first one whose supported() is true, unless CIMSIM_KERNEL or the
+ * cim_ctx_options.kernel field names one (src/lib/ctx.c). */
+#include <stddef.h>
+#include "kernel.h"
+#include "cimsim/ctx.h"
+
+static const cim_kernel *const kernel_table[] = {
+#ifdef CIMSIM_HAVE_X86_KERNELS
+    &cim_kernel_avx512vnni,
+    &cim_kernel_avx2,
+#endif
+    &cim_kernel_ref,
+    NULL,
+};
+
+static const char *const kernel_name_table[] = {
+#ifdef CIMSIM_HAVE_X86_KERNELS
+    "avx512vnni",
+    "avx2",
+#endif
+    "ref",
+    NULL,
+};
+
+const cim_kernel *const *cim_kernel_list(void) { return kernel_table; }
+
+const char *const *cim_kernel_names(void) { return kernel_name_table; }

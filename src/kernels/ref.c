@@ -1,0 +1,42 @@
+/* ref.c: the portable reference kernel. Plain C, the definition every other
+ * kernel is tested against. */
+#include "kernel.h"
+
+static void ref_gemm_u8s8(int M, int Np, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                          int32_t *C, size_t ldc)
+{
+    for (int m = 0; m < M; m++) {
+        const uint8_t *a = A + (size_t)m * lda;
+        int32_t *c = C + (size_t)m * ldc;
+        for (int p = 0; p < Np / CIM_KERNEL_NR; p++) {
+            int32_t acc[CIM_KERNEL_NR] = {0};
+            const int8_t *panel = Bp + (size_t)p * (size_t)(Kp / CIM_KERNEL_KR) * 64;
+            for (int g = 0; g < Kp / CIM_KERNEL_KR; g++) {
+                const int8_t *b = panel + (size_t)g * 64;
+                const uint8_t *ak = a + (size_t)g * CIM_KERNEL_KR;
+                for (int j = 0; j < CIM_KERNEL_NR; j++)
+                    for (int kk = 0; kk < CIM_KERNEL_KR; kk++)
+                        acc[j] += (int32_t)ak[kk] * (int32_t)b[j * CIM_KERNEL_KR + kk];
+            }
+            for (int j = 0; j < CIM_KERNEL_NR; j++)
+                c[p * CIM_KERNEL_NR + j] = acc[j];
+        }
+    }
+}
+
+static int32_t ref_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
+{
+    int32_t s = 0;
+    for (int k = 0; k < Kp64; k++)
+        s += (int32_t)a[k] * (int32_t)b[k];
+    return s;
+}
+
+static int ref_supported(void) { return 1; }
+
+const cim_kernel cim_kernel_ref = {
+    .name = "ref",
+    .gemm_u8s8 = ref_gemm_u8s8,
+    .dot_u8s8 = ref_dot_u8s8,
+    .supported = ref_supported,
+};

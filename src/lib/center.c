@@ -1,0 +1,84 @@
+/* center.c: Center+Offset centers, Eq. (4.2) of the RAELLA thesis (section 4.1.3):
+ *
+ *   phi* = argmin_phi sum_i 2^(l_i) ( sum_{w in chunk} D(h_i, l_i, w' - phi) )^4
+ *   D(h, l, v) = sign(v) * ((|v| >> l) & (2^(h-l+1) - 1))
+ *
+ * searched exhaustively over the allowed integer range, ties to the smallest
+ * |phi| then the smaller phi (docs/semantics.md section 3). The filter chunk is
+ * reduced to a histogram of its distinct values first, so each candidate costs
+ * (distinct values x slices) instead of (rows x slices). Costs are exact in
+ * 128-bit integers: |column sum| <= 32768 * 255 < 2^23, its 4th power < 2^92. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+__extension__ typedef unsigned __int128 cim_u128;
+
+#define WRANGE 511 /* w' in [-255, 255] */
+#define DRANGE 1021 /* w' - phi in [-510, 510] */
+
+static inline int slice_d(int v, int lo, int width)
+{
+    int a = v < 0 ? -v : v;
+    int d = (a >> lo) & ((1 << width) - 1);
+    return v < 0 ? -d : d;
+}
+
+int cim_center_search(const int16_t *wprime, int n, int stride, const int *slices, int n_slices,
+                      int phi_min, int phi_max)
+{
+    int count[WRANGE];
+    int vals[WRANGE], cnts[WRANGE], nd = 0;
+    int lo[CIM_MAX_SLICES];
+    short dtab[CIM_MAX_SLICES][DRANGE];
+
+    memset(count, 0, sizeof count);
+    for (int k = 0; k < n; k++)
+        count[wprime[(size_t)k * (size_t)stride] + 255]++;
+    for (int v = 0; v < WRANGE; v++)
+        if (count[v]) {
+            vals[nd] = v - 255;
+            cnts[nd] = count[v];
+            nd++;
+        }
+    int top = CIM_OPERAND_BITS;
+    for (int i = 0; i < n_slices; i++) {
+        top -= slices[i];
+        lo[i] = top;
+        for (int d = -510; d <= 510; d++)
+            dtab[i][d + 510] = (short)slice_d(d, lo[i], slices[i]);
+    }
+    if (phi_min < -255)
+        phi_min = -255;
+    if (phi_max > 255)
+        phi_max = 255;
+
+    int best = 0, have = 0;
+    cim_u128 best_cost = 0;
+    int amax = abs(phi_min) > abs(phi_max) ? abs(phi_min) : abs(phi_max);
+    for (int a = 0; a <= amax; a++) {
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            int phi = sgn * a;
+            if (a == 0 && sgn > 0)
+                continue;
+            if (phi < phi_min || phi > phi_max)
+                continue;
+            cim_u128 cost = 0;
+            for (int i = 0; i < n_slices; i++) {
+                long long s = 0;
+                const short *dt = dtab[i] + 510 - phi;
+                for (int j = 0; j < nd; j++)
+                    s += (long long)cnts[j] * dt[vals[j]];
+                cim_u128 a2 = (cim_u128)(unsigned long long)(s < 0 ? -s : s);
+                a2 *= a2;
+                cost += (a2 * a2) << lo[i];
+            }
+            if (!have || cost < best_cost) {
+                best_cost = cost;
+                best = phi;
+                have = 1;
+            }
+        }
+    }
+    return best;
+}

@@ -1,0 +1,246 @@
+/* config.c: defaults, presets and validation of crossbar configs. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+void cim_config_default(cim_xbar_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->rows = 512;
+    c->cols = 512;
+    c->encoding = CIM_ENC_CENTER_OFFSET;
+    c->flip = 0;
+    c->input_encoding = CIM_IN_AUTO;
+    c->zx = 0;
+    c->n_weight_slices = 3;
+    c->weight_slices[0] = 4;
+    c->weight_slices[1] = 2;
+    c->weight_slices[2] = 2;
+    c->n_input_slices = 8;
+    for (int i = 0; i < 8; i++)
+        c->input_slices[i] = 1;
+    c->speculation = 0;
+    c->recovery_bits = 1;
+    c->cell_bits = 4;
+    c->dac_bits = 4;
+    c->adc.bits = 7;
+    c->adc.is_signed = 1;
+    c->adc.drop_lsbs = 0;
+    c->noise.model = CIM_NOISE_NONE;
+    c->noise.level = 0.0;
+    c->noise.seed = 0;
+}
+
+static void set_slices(int *n, int *dst, int count, const int *w)
+{
+    *n = count;
+    for (int i = 0; i < count; i++)
+        dst[i] = w[i];
+}
+
+static const char *const preset_names[] = {"isaac", "raella", "raella-nospec", "zero-offset", NULL};
+
+static const char *const preset_desc[] = {
+    "ISAAC, 8-bit (thesis 7.1 baseline): 128x128, offset+flip, weights 2,2,2,2 in 2-bit cells, "
+    "eight 1-bit inputs, unsigned 8-bit ADC",
+    "RAELLA (thesis ch. 4-5): 512x512 2T2R center_offset, weights 4,2,2, speculation 4,2,2 with "
+    "1-bit recovery, signed 7-bit ADC",
+    "RAELLA without speculation: as raella, eight 1-bit input slices",
+    "Zero+Offset (thesis Table 6.1): as raella but differential encoding (center 0)",
+};
+
+const char *const *cim_config_preset_names(void) { return preset_names; }
+
+const char *cim_config_preset_description(const char *name)
+{
+    for (int i = 0; preset_names[i]; i++)
+        if (strcmp(preset_names[i], name) == 0)
+            return preset_desc[i];
+    return NULL;
+}
+
+cim_status cim_config_preset(cim_ctx *ctx, const char *name, cim_xbar_config *c)
+{
+    static const int w2222[] = {2, 2, 2, 2};
+    static const int w422[] = {4, 2, 2};
+    static const int ones[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    if (!name || !c)
+        return cim__err(ctx, CIM_ERR_ARG, "preset: NULL argument");
+    cim_config_default(c);
+    if (strcmp(name, "isaac") == 0) {
+        c->rows = 128;
+        c->cols = 128;
+        c->encoding = CIM_ENC_OFFSET;
+        c->flip = 1;
+        set_slices(&c->n_weight_slices, c->weight_slices, 4, w2222);
+        set_slices(&c->n_input_slices, c->input_slices, 8, ones);
+        c->cell_bits = 2;
+        c->dac_bits = 1;
+        c->adc.bits = 8;
+        c->adc.is_signed = 0;
+        return CIM_OK;
+    }
+    if (strcmp(name, "raella") == 0 || strcmp(name, "zero-offset") == 0) {
+        set_slices(&c->n_weight_slices, c->weight_slices, 3, w422);
+        set_slices(&c->n_input_slices, c->input_slices, 3, w422);
+        c->speculation = 1;
+        c->recovery_bits = 1;
+        if (name[0] == 'z')
+            c->encoding = CIM_ENC_DIFFERENTIAL;
+        return CIM_OK;
+    }
+    if (strcmp(name, "raella-nospec") == 0)
+        return CIM_OK; /* the defaults are exactly this preset */
+    return cim__err(ctx, CIM_ERR_CONFIG,
+                    "unknown preset '%s' (presets: isaac, raella, raella-nospec, zero-offset; "
+                    "or give a YAML file path)",
+                    name);
+}
+
+const char *cim_encoding_name(cim_encoding e)
+{
+    switch (e) {
+    case CIM_ENC_OFFSET: return "offset";
+    case CIM_ENC_DIFFERENTIAL: return "differential";
+    case CIM_ENC_CENTER_OFFSET: return "center_offset";
+    }
+    return "?";
+}
+
+const char *cim_input_encoding_name(cim_input_encoding e)
+{
+    switch (e) {
+    case CIM_IN_AUTO: return "auto";
+    case CIM_IN_UNSIGNED: return "unsigned";
+    case CIM_IN_SIGNED_SPLIT: return "signed_split";
+    }
+    return "?";
+}
+
+const char *cim_noise_model_name(cim_noise_model m)
+{
+    switch (m) {
+    case CIM_NOISE_NONE: return "none";
+    case CIM_NOISE_GAUSSIAN_COLSUM: return "gaussian_colsum";
+    }
+    return "?";
+}
+
+cim_input_encoding cim_config_input_encoding(const cim_xbar_config *c)
+{
+    if (c->input_encoding == CIM_IN_AUTO)
+        return c->zx == 0 ? CIM_IN_UNSIGNED : CIM_IN_SIGNED_SPLIT;
+    return c->input_encoding;
+}
+
+/* A slicing must have 1..8 widths, each in [1, max_width], summing to 8. */
+static cim_status check_slicing(cim_ctx *ctx, const char *what, const char *key, int n, const int *w,
+                                int max_width, const char *limit_key)
+{
+    if (n < 1 || n > CIM_MAX_SLICES)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: %s: %d slices (need 1..%d)", what, key, n,
+                        CIM_MAX_SLICES);
+    int sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (w[i] < 1)
+            return cim__err(ctx, CIM_ERR_CONFIG, "%s: %s[%d] = %d: a slice is at least 1 bit", what,
+                            key, i, w[i]);
+        if (w[i] > max_width)
+            return cim__err(ctx, CIM_ERR_CONFIG, "%s: %s[%d] = %d bits exceeds %s = %d", what, key,
+                            i, w[i], limit_key, max_width);
+        sum += w[i];
+    }
+    if (sum != CIM_OPERAND_BITS)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: %s sum to %d bits; they must sum to %d", what,
+                        key, sum, CIM_OPERAND_BITS);
+    return CIM_OK;
+}
+
+cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *c, const char *what)
+{
+    cim_status st;
+    if (!what)
+        what = "config";
+    if (!c)
+        return cim__err(ctx, CIM_ERR_ARG, "%s: NULL config", what);
+    if (c->rows < 1 || c->rows > CIM_MAX_ROWS)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: rows = %d is not in 1..%d", what, c->rows,
+                        CIM_MAX_ROWS);
+    if (c->cols < 1 || c->cols > CIM_MAX_COLS)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: cols = %d is not in 1..%d", what, c->cols,
+                        CIM_MAX_COLS);
+    if ((unsigned)c->encoding > CIM_ENC_CENTER_OFFSET)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: encoding = %d is not a known encoding", what,
+                        (int)c->encoding);
+    if (c->flip && c->encoding != CIM_ENC_OFFSET)
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "%s: flip is only defined for encoding offset (got %s)", what,
+                        cim_encoding_name(c->encoding));
+    if ((unsigned)c->input_encoding > CIM_IN_SIGNED_SPLIT)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: input_encoding = %d is not known", what,
+                        (int)c->input_encoding);
+    if (c->zx < 0 || c->zx > 255)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: zx = %d is not in 0..255", what, c->zx);
+    if (c->cell_bits < 1 || c->cell_bits > 8)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: cell_bits = %d is not in 1..8", what,
+                        c->cell_bits);
+    if (c->dac_bits < 1 || c->dac_bits > 8)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: dac_bits = %d is not in 1..8", what, c->dac_bits);
+    st = check_slicing(ctx, what, "weight_slices", c->n_weight_slices, c->weight_slices,
+                       c->cell_bits, "cell_bits");
+    if (st)
+        return st;
+    st = check_slicing(ctx, what, c->speculation ? "speculation.slices" : "input_slices",
+                       c->n_input_slices, c->input_slices, c->dac_bits, "dac_bits");
+    if (st)
+        return st;
+    if (c->speculation && (c->recovery_bits < 1 || c->recovery_bits > c->dac_bits))
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "%s: speculation.recovery_bits = %d is not in 1..dac_bits (%d)", what,
+                        c->recovery_bits, c->dac_bits);
+    if (c->cols < c->n_weight_slices)
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "%s: cols = %d cannot hold one filter's %d weight-slice columns", what,
+                        c->cols, c->n_weight_slices);
+    if (c->adc.bits < 1 || c->adc.bits > CIM_MAX_ADC_BITS)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: adc.bits = %d is not in 1..%d", what, c->adc.bits,
+                        CIM_MAX_ADC_BITS);
+    if (c->adc.drop_lsbs < 0 || c->adc.drop_lsbs > 24)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: adc.drop_lsbs = %d is not in 0..24", what,
+                        c->adc.drop_lsbs);
+    if ((unsigned)c->noise.model > CIM_NOISE_GAUSSIAN_COLSUM)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: noise.model = %d is not known", what,
+                        (int)c->noise.model);
+    if (!isfinite(c->noise.level) || c->noise.level < 0.0 || c->noise.level > 100.0)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: noise.level = %g is not in 0..100", what,
+                        c->noise.level);
+    return CIM_OK;
+}
+
+static int print_slices(char *buf, size_t size, const int *w, int n)
+{
+    int len = 0;
+    for (int i = 0; i < n && (size_t)len < size; i++)
+        len += snprintf(buf + len, size - (size_t)len, "%s%d", i ? "," : "", w[i]);
+    return len;
+}
+
+void cim_config_summary(const cim_xbar_config *c, char *buf, size_t size)
+{
+    char ws[32], is[32];
+    if (!size)
+        return;
+    print_slices(ws, sizeof ws, c->weight_slices, c->n_weight_slices);
+    print_slices(is, sizeof is, c->input_slices, c->n_input_slices);
+    char noise[64] = "";
+    if (c->noise.model != CIM_NOISE_NONE)
+        snprintf(noise, sizeof noise, " noise %s E=%g seed=%llu", cim_noise_model_name(c->noise.model),
+                 c->noise.level, (unsigned long long)c->noise.seed);
+    snprintf(buf, size, "%dx%d %s%s in:%s w[%s] %s[%s]%s%.0d adc %db %s%s%.0d%s zx=%d", c->rows,
+             c->cols, cim_encoding_name(c->encoding), c->flip ? "+flip" : "",
+             cim_input_encoding_name(cim_config_input_encoding(c)), ws,
+             c->speculation ? "spec" : "in", is, c->speculation ? "/rec" : "",
+             c->speculation ? c->recovery_bits : 0, c->adc.bits, c->adc.is_signed ? "signed" : "unsigned",
+             c->adc.drop_lsbs ? " drop" : "", c->adc.drop_lsbs, noise, c->zx);
+}

@@ -1,0 +1,366 @@
+/* config_yaml.c: architecture configs from YAML files (libyaml's document API).
+ * Every error names the file, the line and the key. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+#include "internal.h"
+
+typedef struct {
+    cim_ctx *ctx;
+    const char *file;
+    yaml_document_t *doc;
+} yctx;
+
+static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file,
+                    node ? (unsigned long)node->start_mark.line + 1 : 0UL, key, msg);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static cim_status get_int(yctx *y, const yaml_node_t *n, const char *key, long lo, long hi, int *out)
+{
+    const char *s = scalar(n);
+    if (!s)
+        return yerr(y, n, key, "expected an integer, got a %s",
+                    n && n->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 0);
+    if (end == s || *end || errno)
+        return yerr(y, n, key, "expected an integer, got '%s'", s);
+    if (v < lo || v > hi)
+        return yerr(y, n, key, "%ld is not in %ld..%ld", v, lo, hi);
+    *out = (int)v;
+    return CIM_OK;
+}
+
+static cim_status get_u64(yctx *y, const yaml_node_t *n, const char *key, uint64_t *out)
+{
+    const char *s = scalar(n);
+    if (!s || *s == '-')
+        return yerr(y, n, key, "expected a non-negative integer, got '%s'", s ? s : "(not a scalar)");
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (end == s || *end || errno)
+        return yerr(y, n, key, "expected a non-negative integer, got '%s'", s);
+    *out = (uint64_t)v;
+    return CIM_OK;
+}
+
+static cim_status get_double(yctx *y, const yaml_node_t *n, const char *key, double *out)
+{
+    const char *s = scalar(n);
+    if (!s)
+        return yerr(y, n, key, "expected a number");
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return yerr(y, n, key, "expected a number, got '%s'", s);
+    *out = v;
+    return CIM_OK;
+}
+
+static cim_status get_bool(yctx *y, const yaml_node_t *n, const char *key, int *out)
+{
+    const char *s = scalar(n);
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    if (s) {
+        for (int i = 0; i < 4; i++) {
+            if (strcasecmp(s, yes[i]) == 0) {
+                *out = 1;
+                return CIM_OK;
+            }
+            if (strcasecmp(s, no[i]) == 0) {
+                *out = 0;
+                return CIM_OK;
+            }
+        }
+    }
+    return yerr(y, n, key, "expected true or false, got '%s'", s ? s : "(not a scalar)");
+}
+
+static cim_status get_slices(yctx *y, const yaml_node_t *n, const char *key, int *count, int *w)
+{
+    if (!n || n->type != YAML_SEQUENCE_NODE)
+        return yerr(y, n, key, "expected a list of bit widths such as [4, 2, 2]");
+    int i = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+        if (i >= CIM_MAX_SLICES)
+            return yerr(y, n, key, "more than %d slices", CIM_MAX_SLICES);
+        char sub[64];
+        snprintf(sub, sizeof sub, "%s[%d]", key, i);
+        cim_status st = get_int(y, yaml_document_get_node(y->doc, *it), sub, 1, 8, &w[i]);
+        if (st)
+            return st;
+        i++;
+    }
+    if (i == 0)
+        return yerr(y, n, key, "empty list");
+    *count = i;
+    return CIM_OK;
+}
+
+static cim_status get_enum(yctx *y, const yaml_node_t *n, const char *key, const char *const *names,
+                           int count, int *out)
+{
+    const char *s = scalar(n);
+    if (s)
+        for (int i = 0; i < count; i++)
+            if (names[i] && strcmp(s, names[i]) == 0) {
+                *out = i;
+                return CIM_OK;
+            }
+    char opts[160] = "";
+    for (int i = 0, len = 0; i < count; i++)
+        if (names[i])
+            len += snprintf(opts + len, sizeof opts - (size_t)len, "%s%s", len ? ", " : "", names[i]);
+    return yerr(y, n, key, "'%s' is not one of: %s", s ? s : "(not a scalar)", opts);
+}
+
+typedef cim_status (*map_fn)(yctx *y, const char *key, const yaml_node_t *val, cim_xbar_config *c,
+                             void *state);
+
+/* Call fn for each key of mapping node n; `prefix` names the parent in messages. */
+static cim_status each_key(yctx *y, const yaml_node_t *n, const char *prefix, map_fn fn,
+                           cim_xbar_config *c, void *state)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return yerr(y, n, prefix, "expected a mapping of keys");
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        const yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
+        const char *ks = scalar(k);
+        if (!ks)
+            return yerr(y, k, prefix, "a key is not a plain string");
+        cim_status st = fn(y, ks, v, c, state);
+        if (st)
+            return st;
+    }
+    return CIM_OK;
+}
+
+static cim_status adc_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
+{
+    (void)s;
+    if (strcmp(key, "bits") == 0)
+        return get_int(y, v, "adc.bits", 1, CIM_MAX_ADC_BITS, &c->adc.bits);
+    if (strcmp(key, "signed") == 0)
+        return get_bool(y, v, "adc.signed", &c->adc.is_signed);
+    if (strcmp(key, "drop_lsbs") == 0)
+        return get_int(y, v, "adc.drop_lsbs", 0, 24, &c->adc.drop_lsbs);
+    return yerr(y, v, key, "unknown key in 'adc' (known: bits, signed, drop_lsbs)");
+}
+
+static cim_status noise_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
+{
+    static const char *const models[] = {"none", "gaussian_colsum"};
+    (void)s;
+    if (strcmp(key, "model") == 0) {
+        int m = 0;
+        cim_status st = get_enum(y, v, "noise.model", models, 2, &m);
+        c->noise.model = (cim_noise_model)m;
+        return st;
+    }
+    if (strcmp(key, "level") == 0)
+        return get_double(y, v, "noise.level", &c->noise.level);
+    if (strcmp(key, "seed") == 0)
+        return get_u64(y, v, "noise.seed", &c->noise.seed);
+    return yerr(y, v, key, "unknown key in 'noise' (known: model, level, seed)");
+}
+
+static cim_status spec_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
+{
+    int *seen_slices = s;
+    if (strcmp(key, "slices") == 0) {
+        *seen_slices = 1;
+        return get_slices(y, v, "speculation.slices", &c->n_input_slices, c->input_slices);
+    }
+    if (strcmp(key, "recovery_bits") == 0)
+        return get_int(y, v, "speculation.recovery_bits", 1, 8, &c->recovery_bits);
+    return yerr(y, v, key, "unknown key in 'speculation' (known: slices, recovery_bits)");
+}
+
+typedef struct {
+    int have_input_slices, have_speculation;
+} top_state;
+
+static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
+{
+    static const char *const encs[] = {"offset", "differential", "center_offset"};
+    static const char *const inencs[] = {"auto", "unsigned", "signed_split"};
+    top_state *ts = s;
+    int e = 0;
+    cim_status st;
+    if (strcmp(key, "base") == 0)
+        return CIM_OK; /* applied before the other keys */
+    if (strcmp(key, "name") == 0 || strcmp(key, "description") == 0 || strcmp(key, "sources") == 0)
+        return CIM_OK; /* documentation */
+    if (strcmp(key, "rows") == 0)
+        return get_int(y, v, key, 1, CIM_MAX_ROWS, &c->rows);
+    if (strcmp(key, "cols") == 0)
+        return get_int(y, v, key, 1, CIM_MAX_COLS, &c->cols);
+    if (strcmp(key, "encoding") == 0) {
+        st = get_enum(y, v, key, encs, 3, &e);
+        c->encoding = (cim_encoding)e;
+        return st;
+    }
+    if (strcmp(key, "flip") == 0)
+        return get_bool(y, v, key, &c->flip);
+    if (strcmp(key, "input_encoding") == 0) {
+        st = get_enum(y, v, key, inencs, 3, &e);
+        c->input_encoding = (cim_input_encoding)e;
+        return st;
+    }
+    if (strcmp(key, "zx") == 0)
+        return get_int(y, v, key, 0, 255, &c->zx);
+    if (strcmp(key, "weight_slices") == 0)
+        return get_slices(y, v, key, &c->n_weight_slices, c->weight_slices);
+    if (strcmp(key, "input_slices") == 0) {
+        if (ts->have_speculation)
+            return yerr(y, v, key, "give either input_slices or speculation, not both");
+        ts->have_input_slices = 1;
+        c->speculation = 0;
+        return get_slices(y, v, key, &c->n_input_slices, c->input_slices);
+    }
+    if (strcmp(key, "speculation") == 0) {
+        if (ts->have_input_slices)
+            return yerr(y, v, key, "give either input_slices or speculation, not both");
+        ts->have_speculation = 1;
+        const char *sv = scalar(v);
+        if (sv) { /* speculation: false turns it off */
+            int on;
+            st = get_bool(y, v, key, &on);
+            if (st)
+                return st;
+            if (on)
+                return yerr(y, v, key, "give {slices: [..], recovery_bits: n} to turn it on");
+            c->speculation = 0;
+            return CIM_OK;
+        }
+        int seen = 0;
+        st = each_key(y, v, "speculation", spec_key, c, &seen);
+        if (st)
+            return st;
+        if (!seen)
+            return yerr(y, v, key, "missing 'slices' (e.g. slices: [4, 2, 2])");
+        c->speculation = 1;
+        return CIM_OK;
+    }
+    if (strcmp(key, "cell_bits") == 0)
+        return get_int(y, v, key, 1, 8, &c->cell_bits);
+    if (strcmp(key, "dac_bits") == 0)
+        return get_int(y, v, key, 1, 8, &c->dac_bits);
+    if (strcmp(key, "adc") == 0)
+        return each_key(y, v, "adc", adc_key, c, NULL);
+    if (strcmp(key, "noise") == 0)
+        return each_key(y, v, "noise", noise_key, c, NULL);
+    return yerr(y, v, key,
+                "unknown key (known: base, rows, cols, encoding, flip, input_encoding, zx, "
+                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise)");
+}
+
+static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cim__err(ctx, CIM_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", path);
+    }
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        cim_status st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", path,
+                                 (unsigned long)parser.problem_mark.line + 1,
+                                 (unsigned long)parser.problem_mark.column + 1,
+                                 parser.problem ? parser.problem : "unknown");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return st;
+    }
+    yaml_parser_delete(&parser);
+    fclose(f);
+
+    yctx y = {ctx, path, &doc};
+    cim_status st = CIM_OK;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        st = cim__err(ctx, CIM_ERR_CONFIG, "%s: empty document (expected a mapping of config keys)",
+                      path);
+        goto done;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu: the document must be a mapping of config keys",
+                      path, (unsigned long)root->start_mark.line + 1);
+        goto done;
+    }
+    cim_config_default(c);
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+        if (ks && strcmp(ks, "base") == 0) {
+            yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+            const char *name = scalar(v);
+            if (!name || cim_config_preset(NULL, name, c) != CIM_OK) {
+                st = yerr(&y, v, "base", "'%s' is not a preset (isaac, raella, raella-nospec, zero-offset)",
+                          name ? name : "(not a scalar)");
+                goto done;
+            }
+        }
+    }
+    top_state ts = {0, 0};
+    st = each_key(&y, root, "(top level)", top_key, c, &ts);
+done:
+    yaml_document_delete(&doc);
+    return st;
+}
+
+cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
+{
+    if (!spec || !c)
+        return cim__err(ctx, CIM_ERR_ARG, "config: NULL argument");
+    cim_status st;
+    struct stat sb;
+    int is_preset = cim_config_preset_description(spec) != NULL;
+    if (is_preset && stat(spec, &sb) != 0) {
+        st = cim_config_preset(ctx, spec, c);
+    } else if (stat(spec, &sb) == 0) {
+        if (!S_ISREG(sb.st_mode))
+            return cim__err(ctx, CIM_ERR_IO, "%s: not a regular file", spec);
+        if (sb.st_size > (1 << 20))
+            return cim__err(ctx, CIM_ERR_CONFIG, "%s: %lld bytes is too large for a config", spec,
+                            (long long)sb.st_size);
+        st = load_yaml(ctx, spec, c);
+    } else {
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "config '%s' is neither a preset (isaac, raella, raella-nospec, zero-offset) "
+                        "nor a readable YAML file: %s",
+                        spec, strerror(errno));
+    }
+    if (st)
+        return st;
+    return cim_config_validate(ctx, c, spec);
+}

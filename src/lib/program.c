@@ -1,0 +1,338 @@
+/* program.c: programming a layer: weight encodings (semantics.md section 3),
+ * slicing, ISAAC's flip, centers, row chunks and the packed operands the
+ * column-sum kernels read. */
+#include <stdlib.h>
+#include <string.h>
+#include "layer_internal.h"
+
+#define CIM_MAX_DIM (1 << 26)
+
+void cim_layer_free(cim_ctx *ctx, cim_layer *L)
+{
+    if (!L)
+        return;
+    cim__free(ctx, L->chunk_k0);
+    cim__free(ctx, L->chunk_off);
+    cim__free(ctx, L->chunk_kp);
+    cim__free(ctx, L->bp_off);
+    cim__free(ctx, L->bp_stride);
+    cim__aligned_free(ctx, L->Bp);
+    cim__aligned_free(ctx, L->Babs);
+    cim__aligned_free(ctx, L->Bc);
+    cim__aligned_free(ctx, L->Bcabs);
+    cim__free(ctx, L->flip);
+    cim__free(ctx, L->centers);
+    cim__free(ctx, L->colconst);
+    cim__free(ctx, L->rowlevel);
+    cim__free(ctx, L->wprime);
+    cim__free(ctx, L);
+}
+
+void cim_layer_info_get(const cim_layer *L, cim_layer_info *info) { *info = L->info; }
+
+const cim_xbar_config *cim_layer_config(const cim_layer *L) { return &L->cfg; }
+
+const int16_t *cim_layer_centers(const cim_layer *L) { return L->centers; }
+
+/* Slices of an 8-bit operand from widths listed most significant first. */
+static void make_slices(const int *w, int n, cim_slice *out)
+{
+    int top = CIM_OPERAND_BITS;
+    for (int i = 0; i < n; i++) {
+        top -= w[i];
+        out[i].lo = top;
+        out[i].width = w[i];
+    }
+}
+
+/* Dynamic input slicing: each speculative slice wider than recovery_bits is
+ * re-run as recovery_bits-wide slices, most significant first; the last one
+ * takes the remainder (e.g. 3 bits with 2-bit recovery: 2 then 1). */
+static void make_recovery(cim_layer *L)
+{
+    L->nrec = 0;
+    for (int j = 0; j < L->nis; j++) {
+        L->rec_first[j] = L->nrec;
+        L->rec_count[j] = 0;
+        if (!L->cfg.speculation || L->is[j].width <= L->cfg.recovery_bits)
+            continue;
+        int hi = L->is[j].lo + L->is[j].width, idx = 0;
+        while (hi > L->is[j].lo) {
+            int w = hi - L->is[j].lo < L->cfg.recovery_bits ? hi - L->is[j].lo : L->cfg.recovery_bits;
+            cim_recovery_slice *r = &L->rec[L->nrec++];
+            r->spec = j;
+            r->index = idx++;
+            r->bits.lo = hi - w;
+            r->bits.width = w;
+            hi -= w;
+        }
+        L->rec_count[j] = L->nrec - L->rec_first[j];
+    }
+}
+
+static cim_status check_weights(cim_ctx *ctx, const cim_weights *w)
+{
+    if (!w || !w->data)
+        return cim__err(ctx, CIM_ERR_ARG, "weights: NULL data");
+    if (w->dtype != CIM_INT8 && w->dtype != CIM_UINT8)
+        return cim__err(ctx, CIM_ERR_ARG, "weights: dtype must be int8 or uint8");
+    if (w->K < 1 || w->K > CIM_MAX_DIM || w->N < 1 || w->N > CIM_MAX_DIM)
+        return cim__err(ctx, CIM_ERR_SHAPE, "weights: shape [%d, %d] is not in [1..%d, 1..%d]", w->K,
+                        w->N, CIM_MAX_DIM, CIM_MAX_DIM);
+    if (w->zero_point) {
+        int lo = w->dtype == CIM_INT8 ? -128 : 0, hi = w->dtype == CIM_INT8 ? 127 : 255;
+        for (int n = 0; n < w->N; n++)
+            if (w->zero_point[n] < lo || w->zero_point[n] > hi)
+                return cim__err(ctx, CIM_ERR_RANGE,
+                                "weights: zero point %d of channel %d is outside the %s range", (int)w->zero_point[n],
+                                n, w->dtype == CIM_INT8 ? "int8" : "uint8");
+    }
+    return CIM_OK;
+}
+
+static cim_status alloc_layer(cim_ctx *ctx, cim_layer *L, int noise)
+{
+    size_t per_part = 0, total;
+    L->chunk_k0 = cim__calloc(ctx, (size_t)L->nchunks + 1, sizeof(int));
+    L->chunk_off = cim__calloc(ctx, (size_t)L->nchunks, sizeof(int));
+    L->chunk_kp = cim__calloc(ctx, (size_t)L->nchunks, sizeof(int));
+    L->bp_off = cim__calloc(ctx, (size_t)L->nchunks, sizeof(size_t));
+    L->bp_stride = cim__calloc(ctx, (size_t)L->nchunks, sizeof(size_t));
+    if (!L->chunk_k0 || !L->chunk_off || !L->chunk_kp || !L->bp_off || !L->bp_stride)
+        return CIM_ERR_NOMEM;
+    size_t off = 0;
+    for (int c = 0; c < L->nchunks; c++) {
+        int k0 = c * L->cfg.rows, k1 = k0 + L->cfg.rows < L->K ? k0 + L->cfg.rows : L->K;
+        L->chunk_k0[c] = k0;
+        L->chunk_kp[c] = (int)cim__round_up((size_t)(k1 - k0), 64);
+        L->chunk_off[c] = (int)per_part;
+        per_part += (size_t)L->chunk_kp[c];
+        if (cim__mul_size((size_t)L->chunk_kp[c], (size_t)L->Np, &L->bp_stride[c]))
+            return cim__err(ctx, CIM_ERR_NOMEM, "weights: layer too large");
+        L->bp_off[c] = off;
+        size_t chunk_bytes;
+        if (cim__mul_size(L->bp_stride[c], (size_t)L->nparts, &chunk_bytes) ||
+            __builtin_add_overflow(off, chunk_bytes, &off))
+            return cim__err(ctx, CIM_ERR_NOMEM, "weights: layer too large");
+    }
+    L->chunk_k0[L->nchunks] = L->K;
+    L->kp_total = (int)per_part;
+    total = off;
+    L->Bp = cim__aligned_calloc(ctx, total);
+    L->Bc = cim__aligned_calloc(ctx, total);
+    if (!L->Bp || !L->Bc)
+        return CIM_ERR_NOMEM;
+    if (noise) {
+        L->Babs = cim__aligned_calloc(ctx, total);
+        L->Bcabs = cim__aligned_calloc(ctx, total);
+        if (!L->Babs || !L->Bcabs)
+            return CIM_ERR_NOMEM;
+    }
+    L->flip = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->nws, (size_t)L->N);
+    L->colconst = cim__calloc(ctx, (size_t)L->N, sizeof(int64_t));
+    L->rowlevel = cim__calloc(ctx, (size_t)L->K, sizeof(uint64_t));
+    L->wprime = cim__calloc(ctx, (size_t)L->K * (size_t)L->N, sizeof(int16_t));
+    if (!L->flip || !L->colconst || !L->rowlevel || !L->wprime)
+        return CIM_ERR_NOMEM;
+    if (L->cfg.encoding == CIM_ENC_CENTER_OFFSET) {
+        L->centers = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->N, sizeof(int16_t));
+        if (!L->centers)
+            return CIM_ERR_NOMEM;
+    }
+    return CIM_OK;
+}
+
+/* Store signed slice value v (|v| <= 255) and its magnitude into the packed and
+ * column-major operands of chunk c, slice i, row kk (inside the chunk), column n. */
+static void store(cim_layer *L, int c, int i, int kk, int n, int v, int mag)
+{
+    int kp = L->chunk_kp[c];
+    size_t pk = cim_kernel_pack_offset(kk, n, kp), col = (size_t)n * (size_t)kp + (size_t)kk;
+    int p0 = L->part_first[i];
+    if (L->part_count[i] == 1) {
+        size_t base = L->bp_off[c] + (size_t)p0 * L->bp_stride[c];
+        L->Bp[base + pk] = (int8_t)v;
+        L->Bc[base + col] = (int8_t)v;
+        if (L->Babs) {
+            L->Babs[base + pk] = (int8_t)mag;
+            L->Bcabs[base + col] = (int8_t)mag;
+        }
+        return;
+    }
+    /* 8-bit slice: v = 16 * hi + lo with hi, lo carrying v's sign */
+    int sg = v < 0 ? -1 : 1, a = v < 0 ? -v : v;
+    int part_v[2] = {sg * (a >> 4), sg * (a & 15)}, part_m[2] = {mag >> 4, mag & 15};
+    for (int q = 0; q < 2; q++) {
+        size_t base = L->bp_off[c] + (size_t)(p0 + q) * L->bp_stride[c];
+        L->Bp[base + pk] = (int8_t)part_v[q];
+        L->Bc[base + col] = (int8_t)part_v[q];
+        if (L->Babs) {
+            L->Babs[base + pk] = (int8_t)part_m[q];
+            L->Bcabs[base + col] = (int8_t)part_m[q];
+        }
+    }
+}
+
+static cim_status compute_centers(cim_ctx *ctx, cim_layer *L, const cim_weights *w,
+                                  const int16_t *given)
+{
+    int n_total = L->nchunks * L->N;
+    for (int idx = 0; idx < n_total; idx++) {
+        int c = idx / L->N, n = idx % L->N;
+        int zw = w->zero_point ? w->zero_point[n] : 0;
+        int lo = (w->dtype == CIM_INT8 ? -128 : 0) - zw, hi = (w->dtype == CIM_INT8 ? 127 : 255) - zw;
+        if (given) {
+            int phi = given[idx];
+            if (phi < lo || phi > hi)
+                return cim__err(ctx, CIM_ERR_RANGE,
+                                "centers[%d][%d] = %d is outside the weight code range %d..%d", c, n,
+                                phi, lo, hi);
+            L->centers[idx] = (int16_t)phi;
+        }
+    }
+    if (given)
+        return CIM_OK;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(ctx->threads)
+    for (int idx = 0; idx < n_total; idx++) {
+        int c = idx / L->N, n = idx % L->N;
+        int zw = w->zero_point ? w->zero_point[n] : 0;
+        int lo = (w->dtype == CIM_INT8 ? -128 : 0) - zw, hi = (w->dtype == CIM_INT8 ? 127 : 255) - zw;
+        int k0 = L->chunk_k0[c], k1 = L->chunk_k0[c + 1];
+        L->centers[idx] = (int16_t)cim_center_search(L->wprime + (size_t)k0 * (size_t)L->N + (size_t)n,
+                                                     k1 - k0, L->N, L->cfg.weight_slices,
+                                                     L->cfg.n_weight_slices, lo, hi);
+    }
+    return CIM_OK;
+}
+
+/* Encode every column (chunk c, slice i, channel n) into cell levels. */
+static cim_status encode(cim_ctx *ctx, cim_layer *L)
+{
+    const cim_xbar_config *cfg = &L->cfg;
+    uint64_t level_sum = 0, flipped = 0;
+    for (int c = 0; c < L->nchunks; c++) {
+        int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
+        for (int n = 0; n < L->N; n++) {
+            int phi = L->centers ? L->centers[(size_t)c * (size_t)L->N + (size_t)n] : 0;
+            for (int i = 0; i < L->nws; i++) {
+                cim_slice s = L->ws[i];
+                int smax = (1 << s.width) - 1, do_flip = 0;
+                if (cfg->flip) {
+                    /* ISAAC: complement a column whose levels sum to more than half its maximum */
+                    int64_t sum = 0;
+                    for (int kk = 0; kk < rows; kk++)
+                        sum += cim__slice_val(L->wprime[(size_t)(k0 + kk) * (size_t)L->N + (size_t)n] + 128, s);
+                    do_flip = 2 * sum > (int64_t)rows * smax;
+                    L->flip[((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->N + (size_t)n] = (uint8_t)do_flip;
+                    flipped += (uint64_t)do_flip;
+                }
+                for (int kk = 0; kk < rows; kk++) {
+                    int wp = L->wprime[(size_t)(k0 + kk) * (size_t)L->N + (size_t)n];
+                    int v, mag;
+                    if (cfg->encoding == CIM_ENC_OFFSET) {
+                        v = cim__slice_val(wp + 128, s);
+                        if (do_flip)
+                            v = smax - v;
+                        mag = v;
+                    } else {
+                        int d = wp - phi;
+                        if (d > 255 || d < -255)
+                            return cim__err(ctx, CIM_ERR_RANGE,
+                                            "weights: row %d channel %d: offset %d from center %d "
+                                            "needs more than 8 bits",
+                                            k0 + kk, n, d, phi);
+                        int vp = cim__slice_val(d > 0 ? d : 0, s), vm = cim__slice_val(d < 0 ? -d : 0, s);
+                        v = vp - vm;
+                        mag = vp + vm;
+                    }
+                    store(L, c, i, kk, n, v, mag);
+                    level_sum += (uint64_t)mag;
+                    L->rowlevel[k0 + kk] += (uint64_t)mag;
+                }
+            }
+        }
+    }
+    L->info.cell_level_sum = level_sum;
+    L->info.flipped_columns = flipped;
+    return CIM_OK;
+}
+
+cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim_weights *w,
+                             uint32_t layer_id, const int16_t *centers, cim_layer **out)
+{
+    if (!ctx || !out)
+        return cim__err(ctx, CIM_ERR_ARG, "cim_layer_program: NULL argument");
+    *out = NULL;
+    cim_status st = cim_config_validate(ctx, cfg, "config");
+    if (st)
+        return st;
+    if ((st = check_weights(ctx, w)))
+        return st;
+    cim_layer *L = cim__calloc(ctx, 1, sizeof *L);
+    if (!L)
+        return CIM_ERR_NOMEM;
+    L->cfg = *cfg;
+    L->in_enc = cim_config_input_encoding(cfg);
+    L->layer_id = layer_id;
+    L->K = w->K;
+    L->N = w->N;
+    L->Np = (int)cim__round_up((size_t)w->N, CIM_KERNEL_NR);
+    L->nchunks = (w->K + cfg->rows - 1) / cfg->rows;
+    L->nws = cfg->n_weight_slices;
+    make_slices(cfg->weight_slices, L->nws, L->ws);
+    L->nparts = 0;
+    for (int i = 0; i < L->nws; i++) {
+        L->part_first[i] = L->nparts;
+        L->part_count[i] = L->ws[i].width == 8 ? 2 : 1;
+        L->nparts += L->part_count[i];
+    }
+    L->nis = cfg->n_input_slices;
+    make_slices(cfg->input_slices, L->nis, L->is);
+    make_recovery(L);
+
+    if ((st = alloc_layer(ctx, L, cfg->noise.model != CIM_NOISE_NONE)))
+        goto fail;
+
+    /* w' = w - zw, and range checks for offset encoding */
+    for (int k = 0; k < L->K; k++)
+        for (int n = 0; n < L->N; n++) {
+            size_t idx = (size_t)k * (size_t)L->N + (size_t)n;
+            int code = w->dtype == CIM_INT8 ? ((const int8_t *)w->data)[idx] : ((const uint8_t *)w->data)[idx];
+            int wp = code - (w->zero_point ? w->zero_point[n] : 0);
+            if (cfg->encoding == CIM_ENC_OFFSET && (wp < -128 || wp > 127)) {
+                st = cim__err(ctx, CIM_ERR_RANGE,
+                              "weights: row %d channel %d: w - zw = %d cannot be stored by offset "
+                              "encoding (needs -128..127)",
+                              k, n, wp);
+                goto fail;
+            }
+            L->wprime[idx] = (int16_t)wp;
+        }
+    if (L->in_enc == CIM_IN_UNSIGNED && cfg->zx != 0)
+        for (int k = 0; k < L->K; k++)
+            for (int n = 0; n < L->N; n++)
+                L->colconst[n] -= (int64_t)cfg->zx * L->wprime[(size_t)k * (size_t)L->N + (size_t)n];
+    if (L->centers && (st = compute_centers(ctx, L, w, centers)))
+        goto fail;
+    if ((st = encode(ctx, L)))
+        goto fail;
+
+    int fpc = cfg->cols / L->nws;
+    L->xbars_per_chunk = (L->N + fpc - 1) / fpc;
+    cim_layer_info *in = &L->info;
+    in->K = L->K;
+    in->N = L->N;
+    in->chunks = L->nchunks;
+    in->filters_per_crossbar = fpc;
+    in->crossbars = (uint64_t)L->nchunks * (uint64_t)L->xbars_per_chunk;
+    in->cells = (uint64_t)L->K * (uint64_t)L->N * (uint64_t)L->nws;
+    in->devices = in->cells * (cfg->encoding == CIM_ENC_OFFSET ? 1u : 2u);
+    in->rows_used = (uint64_t)L->xbars_per_chunk * (uint64_t)L->K;
+    in->cols_used = (uint64_t)L->nchunks * (uint64_t)L->N * (uint64_t)L->nws;
+    in->utilization = (double)in->cells / ((double)in->crossbars * cfg->rows * cfg->cols);
+    *out = L;
+    return CIM_OK;
+fail:
+    cim_layer_free(ctx, L);
+    return st;
+}

@@ -1,0 +1,79 @@
+/* testutil.c: see testutil.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testutil.h"
+
+uint64_t tu_next(tu_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int tu_range(tu_rng *r, int lo, int hi)
+{
+    return lo + (int)(tu_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+double tu_uniform(tu_rng *r) { return (double)(tu_next(r) >> 11) * 0x1.0p-53; }
+
+double tu_normal(tu_rng *r)
+{
+    double u1 = tu_uniform(r), u2 = tu_uniform(r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static char tmpdir_buf[256];
+
+static void cleanup_tmpdir(void)
+{
+    if (tmpdir_buf[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir_buf);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir_buf);
+    }
+}
+
+const char *tu_tmpdir(void)
+{
+    if (!tmpdir_buf[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir_buf, sizeof tmpdir_buf, "%s/cimsim-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmpdir_buf)) {
+            perror("mkdtemp");
+            abort();
+        }
+        atexit(cleanup_tmpdir);
+    }
+    return tmpdir_buf;
+}
+
+void tu_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", tu_tmpdir(), name);
+}
+
+void tu_write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (size)
+        assert_int_equal(fwrite(data, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+}
+
+int tu_file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+cim_ctx *tu_ctx(void)
+{
+    cim_ctx *ctx = NULL;
+    assert_int_equal(cim_ctx_create(NULL, &ctx), CIM_OK);
+    return ctx;
+}
