@@ -90,7 +90,8 @@ const char *cim_config_preset_description(const char *name);
  * the source in messages (a file name or preset name; may be NULL). */
 cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *cfg, const char *what);
 
-/* Load a config: `spec` is a preset name or a YAML file path. YAML keys: rows,
+/* Load a config: `spec` is a preset name or a YAML file path (a preset name
+ * always means the preset; write ./raella for a file of that name). YAML keys: rows,
  * cols, encoding (offset|differential|center_offset), flip, input_encoding
  * (auto|unsigned|signed_split), zx, weight_slices [..], input_slices [..] or
  * speculation {slices: [..], recovery_bits: n}, cell_bits, dac_bits,

@@ -24,7 +24,8 @@ typedef struct cim_layer cim_layer;
 typedef enum cim_dtype {
     CIM_INT8 = 0,
     CIM_UINT8 = 1,
-    CIM_INT32 = 2
+    CIM_INT32 = 2,
+    CIM_FLOAT32 = 3 /* NPY files only */
 } cim_dtype;
 
 /* Weight codes of one layer, row-major [K][N]: row k, output channel n. */

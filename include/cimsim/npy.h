@@ -19,10 +19,9 @@ extern "C" {
 #endif
 
 #define CIM_NPY_MAX_RANK 8
-#define CIM_DTYPE_FLOAT32 3 /* cim_dtype value used only by NPY files */
 
 typedef struct cim_npy {
-    int dtype;                         /* CIM_INT8, CIM_UINT8, CIM_INT32 or CIM_DTYPE_FLOAT32 */
+    int dtype;                         /* CIM_INT8, CIM_UINT8, CIM_INT32 or CIM_FLOAT32 */
     int rank;                          /* 0 .. CIM_NPY_MAX_RANK */
     int64_t shape[CIM_NPY_MAX_RANK];
     size_t count;                      /* product of shape (1 for rank 0) */
@@ -35,8 +34,10 @@ typedef struct cim_npy {
  * header, truncated data, unsupported dtype/order), CIM_ERR_NOMEM. */
 cim_status cim_npy_read(cim_ctx *ctx, const char *path, size_t max_bytes, cim_npy *out);
 
-/* Like cim_npy_read, and then require dtype and rank (shape entries >= 0 are
- * required exactly, -1 means any). The message names the file and what differs. */
+/* Like cim_npy_read (with the default size limit), and then require dtype and
+ * rank (shape entries >= 0 are required exactly, -1 means any; shape NULL means
+ * any shape). A mismatch is CIM_ERR_SHAPE with a message naming the file and
+ * what differs, and nothing is returned. */
 cim_status cim_npy_read_expect(cim_ctx *ctx, const char *path, int dtype, int rank,
                                const int64_t *shape, cim_npy *out);
 

@@ -27,77 +27,87 @@
 #include "kernel.h"
 
 #define PANEL_GROUP_BYTES (CIM_KERNEL_NR * CIM_KERNEL_KR) /* 64 */
+#define MR 3 /* rows of A per micro-tile */
 
 #if defined(__GNUC__)
 #define CIM_ALWAYS_INLINE inline __attribute__((always_inline))
+#define CIM_NOINLINE __attribute__((noinline))
 #else
 #define CIM_ALWAYS_INLINE inline
+#define CIM_NOINLINE
 #endif
 
-/* 4 bytes of A -> 16 x int16: a0 a1 a2 a3 a0 a1 a2 a3 ... */
-static CIM_ALWAYS_INLINE __m256i a_pattern(const uint8_t *p)
+/* Signed bytes, as int16 lanes w = b_lo | b_hi << 8: the even bytes (b_lo)
+ * and the odd bytes (b_hi), each sign-extended to int16 in place. */
+static CIM_ALWAYS_INLINE __m256i even_s8(__m256i w) { return _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8); }
+static CIM_ALWAYS_INLINE __m256i odd_s8(__m256i w) { return _mm256_srai_epi16(w, 8); }
+/* The same for unsigned bytes, zero-extended. */
+static CIM_ALWAYS_INLINE __m256i even_u8(__m256i w) { return _mm256_and_si256(w, _mm256_set1_epi16(0xff)); }
+static CIM_ALWAYS_INLINE __m256i odd_u8(__m256i w) { return _mm256_srli_epi16(w, 8); }
+
+static CIM_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
 {
     int32_t v;
     memcpy(&v, p, sizeof v);
-    return _mm256_cvtepu8_epi16(_mm_set1_epi32(v));
+    return _mm256_set1_epi32(v);
 }
 
-/* 16 bytes of packed B (4 columns x 4 k) -> 16 x int16. */
-static CIM_ALWAYS_INLINE __m256i b_widen(const int8_t *p)
+/* One micro-tile: rows [0, mr) of A (mr <= MR) times one panel (16 columns)
+ * over the full depth, stored to C. mr is a compile-time constant at every
+ * call site; accumulators are named variables so they live in registers. */
+static CIM_ALWAYS_INLINE void tile(const int mr, int G, const uint8_t *A, size_t lda,
+                                   const int8_t *B, int32_t *C, size_t ldc)
 {
-    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
-}
+#define DECL(r)                                                                                  \
+    __m256i x##r##_0 = _mm256_setzero_si256(), x##r##_1 = _mm256_setzero_si256();                \
+    const uint8_t *a##r = mr > (r) ? A + (size_t)(r) * lda : A;
+    DECL(0) DECL(1) DECL(2)
+#undef DECL
 
-/* Fold the pair sums of one row of one panel and store its 16 columns.
- * acc[q] holds columns 4q..4q+3 as (p0 p1 for c, p0 p1 for c+1 | same for c+2, c+3). */
-static CIM_ALWAYS_INLINE void store_row(int32_t *c, __m256i acc0, __m256i acc1, __m256i acc2,
-                                        __m256i acc3)
-{
-    /* hadd(acc0, acc1) = [c0 c1 c4 c5 | c2 c3 c6 c7] */
-    __m256i lo = _mm256_hadd_epi32(acc0, acc1);
-    __m256i hi = _mm256_hadd_epi32(acc2, acc3);
-    lo = _mm256_permute4x64_epi64(lo, _MM_SHUFFLE(3, 1, 2, 0));
-    hi = _mm256_permute4x64_epi64(hi, _MM_SHUFFLE(3, 1, 2, 0));
-    _mm256_storeu_si256((__m256i *)(void *)c, lo);
-    _mm256_storeu_si256((__m256i *)(void *)(c + 8), hi);
-}
-
-static void tile_2(int G, const uint8_t *A, size_t lda, const int8_t *B, int32_t *C, size_t ldc)
-{
-    __m256i x0 = _mm256_setzero_si256(), x1 = x0, x2 = x0, x3 = x0;
-    __m256i y0 = x0, y1 = x0, y2 = x0, y3 = x0;
-    const uint8_t *a0 = A, *a1 = A + lda;
+#pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
         const int8_t *b = B + (size_t)g * PANEL_GROUP_BYTES;
-        __m256i w0 = b_widen(b), w1 = b_widen(b + 16), w2 = b_widen(b + 32), w3 = b_widen(b + 48);
-        __m256i p = a_pattern(a0 + (size_t)g * CIM_KERNEL_KR);
-        x0 = _mm256_add_epi32(x0, _mm256_madd_epi16(p, w0));
-        x1 = _mm256_add_epi32(x1, _mm256_madd_epi16(p, w1));
-        x2 = _mm256_add_epi32(x2, _mm256_madd_epi16(p, w2));
-        x3 = _mm256_add_epi32(x3, _mm256_madd_epi16(p, w3));
-        __m256i q = a_pattern(a1 + (size_t)g * CIM_KERNEL_KR);
-        y0 = _mm256_add_epi32(y0, _mm256_madd_epi16(q, w0));
-        y1 = _mm256_add_epi32(y1, _mm256_madd_epi16(q, w1));
-        y2 = _mm256_add_epi32(y2, _mm256_madd_epi16(q, w2));
-        y3 = _mm256_add_epi32(y3, _mm256_madd_epi16(q, w3));
+        /* Columns 0-7 and 8-15; per column the 4 bytes k0..k3. */
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32));
+        const __m256i be0 = even_s8(w0), bo0 = odd_s8(w0); /* (k0, k2), (k1, k3) */
+        const __m256i be1 = even_s8(w1), bo1 = odd_s8(w1);
+        const size_t ko = (size_t)g * CIM_KERNEL_KR;
+#define STEP(r)                                                                                  \
+        if (mr > (r)) {                                                                          \
+            const __m256i d = bcast4(a##r + ko);                                                 \
+            const __m256i ae = even_u8(d), ao = odd_u8(d);                                       \
+            x##r##_0 = _mm256_add_epi32(x##r##_0, _mm256_madd_epi16(ae, be0));                   \
+            x##r##_1 = _mm256_add_epi32(x##r##_1, _mm256_madd_epi16(ae, be1));                   \
+            x##r##_0 = _mm256_add_epi32(x##r##_0, _mm256_madd_epi16(ao, bo0));                   \
+            x##r##_1 = _mm256_add_epi32(x##r##_1, _mm256_madd_epi16(ao, bo1));                   \
+        }
+        STEP(0) STEP(1) STEP(2)
+#undef STEP
     }
-    store_row(C, x0, x1, x2, x3);
-    store_row(C + ldc, y0, y1, y2, y3);
+
+#define STORE(r)                                                                                 \
+    if (mr > (r)) {                                                                              \
+        _mm256_storeu_si256((__m256i *)(void *)(C + (size_t)(r) * ldc), x##r##_0);               \
+        _mm256_storeu_si256((__m256i *)(void *)(C + (size_t)(r) * ldc + 8), x##r##_1);           \
+    }
+    STORE(0) STORE(1) STORE(2)
+#undef STORE
 }
 
-static void tile_1(int G, const uint8_t *A, const int8_t *B, int32_t *C)
-{
-    __m256i x0 = _mm256_setzero_si256(), x1 = x0, x2 = x0, x3 = x0;
-    for (int g = 0; g < G; g++) {
-        const int8_t *b = B + (size_t)g * PANEL_GROUP_BYTES;
-        __m256i p = a_pattern(A + (size_t)g * CIM_KERNEL_KR);
-        x0 = _mm256_add_epi32(x0, _mm256_madd_epi16(p, b_widen(b)));
-        x1 = _mm256_add_epi32(x1, _mm256_madd_epi16(p, b_widen(b + 16)));
-        x2 = _mm256_add_epi32(x2, _mm256_madd_epi16(p, b_widen(b + 32)));
-        x3 = _mm256_add_epi32(x3, _mm256_madd_epi16(p, b_widen(b + 48)));
+typedef void (*tile_fn)(int, const uint8_t *, size_t, const int8_t *, int32_t *, size_t);
+
+#define DEFINE_TILE(R)                                                                           \
+    CIM_NOINLINE static void tile_##R(int G, const uint8_t *A, size_t lda, const int8_t *B,        \
+                                      int32_t *C, size_t ldc)                                    \
+    {                                                                                            \
+        tile(R, G, A, lda, B, C, ldc);                                                           \
     }
-    store_row(C, x0, x1, x2, x3);
-}
+DEFINE_TILE(1)
+DEFINE_TILE(2)
+DEFINE_TILE(3)
+
+static const tile_fn tiles[MR] = {tile_1, tile_2, tile_3};
 
 static void avx2_gemm_u8s8(int M, int Np, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                            int32_t *C, size_t ldc)
@@ -105,14 +115,14 @@ static void avx2_gemm_u8s8(int M, int Np, int Kp, const uint8_t *A, size_t lda, 
     const int G = Kp / CIM_KERNEL_KR;
     const int P = Np / CIM_KERNEL_NR;
     const size_t pstride = (size_t)G * PANEL_GROUP_BYTES;
+    /* Panels outer: one panel (Kp * 16 bytes) stays in L1 across the rows. */
     for (int p = 0; p < P; p++) {
         const int8_t *B = Bp + (size_t)p * pstride;
         int32_t *Cp = C + (size_t)p * CIM_KERNEL_NR;
-        int m = 0;
-        for (; m + 2 <= M; m += 2)
-            tile_2(G, A + (size_t)m * lda, lda, B, Cp + (size_t)m * ldc, ldc);
-        if (m < M)
-            tile_1(G, A + (size_t)m * lda, B, Cp + (size_t)m * ldc);
+        for (int m = 0; m < M; m += MR) {
+            const int mr = M - m < MR ? M - m : MR;
+            tiles[mr - 1](G, A + (size_t)m * lda, lda, B, Cp + (size_t)m * ldc, ldc);
+        }
     }
 }
 
@@ -120,21 +130,16 @@ static int32_t avx2_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
 {
     __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
     for (int k = 0; k < Kp64; k += 64) {
-        const uint8_t *pa = a + k;
-        const int8_t *pb = b + k;
-        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(
-                                      _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)pa)),
-                                      _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)pb))));
-        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(
-                                      _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pa + 16))),
-                                      _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pb + 16)))));
-        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(
-                                      _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pa + 32))),
-                                      _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pb + 32)))));
-        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(
-                                      _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pa + 48))),
-                                      _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pb + 48)))));
+        const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(a + k));
+        const __m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(a + k + 32));
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + k));
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + k + 32));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(even_u8(a0), even_s8(b0)));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(odd_u8(a0), odd_s8(b0)));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(even_u8(a1), even_s8(b1)));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(odd_u8(a1), odd_s8(b1)));
     }
+    /* Wrap-around adds: exact, since the true sum fits int32. */
     __m256i s = _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));

@@ -345,7 +345,7 @@ cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
     cim_status st;
     struct stat sb;
     int is_preset = cim_config_preset_description(spec) != NULL;
-    if (is_preset && stat(spec, &sb) != 0) {
+    if (is_preset) { /* preset names win; load a file of that name as ./NAME */
         st = cim_config_preset(ctx, spec, c);
     } else if (stat(spec, &sb) == 0) {
         if (!S_ISREG(sb.st_mode))

@@ -1,0 +1,79 @@
+/* cli_helper.c: a tool for tests/test_cli.sh, independent of the crossbar engine.
+ *   cli_helper matmul W.npy X.npy ZX OUT.npy   exact int32 (X - ZX) @ W
+ *   cli_helper mknpy DTYPE OUT.npy D0 [D1 ...]  an array of a pattern (i*37 % 251)
+ *   cli_helper same A.npy B.npy                 exit 0 iff same dtype, shape and data */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cimsim/cimsim.h"
+
+static int die(cim_ctx *ctx, const char *what)
+{
+    fprintf(stderr, "cli_helper: %s: %s\n", what, ctx ? cim_ctx_errmsg(ctx) : "");
+    return 1;
+}
+
+static size_t esize(int dtype) { return dtype == CIM_INT32 || dtype == CIM_FLOAT32 ? 4 : 1; }
+
+int main(int argc, char **argv)
+{
+    cim_ctx *ctx = NULL;
+    if (argc < 2 || cim_ctx_create(NULL, &ctx))
+        return 2;
+    int rc = 2;
+    if (strcmp(argv[1], "matmul") == 0 && argc == 6) {
+        cim_npy W = {0}, X = {0};
+        if (cim_npy_read(ctx, argv[2], 0, &W) || cim_npy_read(ctx, argv[3], 0, &X)) {
+            rc = die(ctx, "read");
+        } else {
+            long K = (long)W.shape[0], N = (long)W.shape[1], M = (long)X.shape[0], zx = atol(argv[4]);
+            int32_t *P = malloc(sizeof(int32_t) * (size_t)(M * N + 1));
+            for (long m = 0; m < M; m++)
+                for (long n = 0; n < N; n++) {
+                    long long s = 0;
+                    for (long k = 0; k < K; k++)
+                        s += (long long)(((uint8_t *)X.data)[m * K + k] - zx) * ((int8_t *)W.data)[k * N + n];
+                    P[m * N + n] = (int32_t)s;
+                }
+            int64_t shape[2] = {M, N};
+            rc = cim_npy_write(ctx, argv[5], CIM_INT32, 2, shape, P) ? die(ctx, "write") : 0;
+            free(P);
+        }
+        cim_npy_free(ctx, &W);
+        cim_npy_free(ctx, &X);
+    } else if (strcmp(argv[1], "mknpy") == 0 && argc >= 4) {
+        int dtype = strcmp(argv[2], "int8") == 0 ? CIM_INT8 : strcmp(argv[2], "uint8") == 0 ? CIM_UINT8
+                    : strcmp(argv[2], "int32") == 0 ? CIM_INT32 : CIM_FLOAT32;
+        int64_t shape[8];
+        int rank = argc - 4;
+        size_t count = 1;
+        for (int i = 0; i < rank && i < 8; i++) {
+            shape[i] = atoll(argv[4 + i]);
+            count *= (size_t)shape[i];
+        }
+        unsigned char *d = calloc(count ? count : 1, esize(dtype));
+        for (size_t i = 0; i < count; i++) {
+            int v = (int)((i * 37) % 251);
+            if (esize(dtype) == 1)
+                d[i] = (unsigned char)v;
+            else
+                memcpy(d + 4 * i, &v, 4);
+        }
+        rc = cim_npy_write(ctx, argv[3], dtype, rank, shape, d) ? die(ctx, "write") : 0;
+        free(d);
+    } else if (strcmp(argv[1], "same") == 0 && argc == 4) {
+        cim_npy A = {0}, B = {0};
+        if (cim_npy_read(ctx, argv[2], 0, &A) || cim_npy_read(ctx, argv[3], 0, &B))
+            rc = die(ctx, "read");
+        else
+            rc = A.dtype == B.dtype && A.rank == B.rank && A.count == B.count &&
+                         memcmp(A.shape, B.shape, sizeof A.shape) == 0 &&
+                         memcmp(A.data, B.data, A.count * esize(A.dtype)) == 0
+                     ? 0
+                     : 1;
+        cim_npy_free(ctx, &A);
+        cim_npy_free(ctx, &B);
+    }
+    cim_ctx_destroy(ctx);
+    return rc;
+}

@@ -1,0 +1,176 @@
+/* test_noise.c: gaussian_colsum noise (semantics.md section 8): the same seed
+ * gives the same bits for any thread count, batch split and kernel; another
+ * seed gives other bits; and the error has mean 0 and variance E^2 (N+ + N-). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+
+enum { K = 300, N = 70, M = 67 };
+
+static int8_t W[K * N];
+static uint8_t X[M * K];
+
+static void fill(void)
+{
+    tu_rng r = {77};
+    for (int i = 0; i < K * N; i++)
+        W[i] = (int8_t)lround(fmax(-128, fmin(127, tu_normal(&r) * 30)));
+    for (int i = 0; i < M * K; i++)
+        X[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
+}
+
+static cim_ctx *ctx_with(const char *kernel, int threads)
+{
+    cim_ctx_options o;
+    cim_ctx *ctx = NULL;
+    cim_ctx_options_default(&o);
+    o.kernel = kernel;
+    o.threads = threads;
+    assert_int_equal(cim_ctx_create(&o, &ctx), CIM_OK);
+    return ctx;
+}
+
+/* Run vectors [m0, m0 + mc) of X with the given preset and noise. */
+static void run_part(cim_ctx *ctx, const char *preset, double level, uint64_t seed, int m0, int mc, int32_t *out,
+                     cim_stats *st)
+{
+    cim_xbar_config c;
+    assert_int_equal(cim_config_preset(ctx, preset, &c), CIM_OK);
+    c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+    c.noise.level = level;
+    c.noise.seed = seed;
+    c.rows = 128; /* several chunks */
+    cim_weights w = {W, CIM_INT8, K, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, &c, &w, 5, NULL, &L), CIM_OK);
+    cim_run_options ro;
+    cim_run_options_default(&ro);
+    ro.vector_offset = (uint64_t)m0;
+    assert_int_equal(cim_layer_run(ctx, L, X + (size_t)m0 * K, mc, out + (size_t)m0 * N, st, &ro), CIM_OK);
+    cim_layer_free(ctx, L);
+}
+
+static void test_same_seed_same_bits(void **state)
+{
+    (void)state;
+    fill();
+    static int32_t ref[M * N], got[M * N];
+    const char *presets[] = {"raella", "isaac", "zero-offset"};
+    for (int p = 0; p < 3; p++) {
+        cim_stats st_ref, st;
+        cim_ctx *c1 = ctx_with("ref", 1);
+        run_part(c1, presets[p], 0.08, 1234, 0, M, ref, &st_ref);
+        cim_ctx_destroy(c1);
+        /* every supported kernel, 2 threads, and a batch split at odd places */
+        for (const char *const *k = cim_kernel_names(); *k; k++) {
+            if (cim_kernel_supported(*k) != 1)
+                continue;
+            for (int threads = 1; threads <= 2; threads++) {
+                cim_ctx *ctx = ctx_with(*k, threads);
+                memset(got, 0, sizeof got);
+                run_part(ctx, presets[p], 0.08, 1234, 0, M, got, &st);
+                assert_memory_equal(got, ref, sizeof ref);
+                assert_memory_equal(&st, &st_ref, sizeof st);
+                memset(got, 0, sizeof got);
+                cim_stats a, b, c;
+                run_part(ctx, presets[p], 0.08, 1234, 0, 13, got, &a);
+                run_part(ctx, presets[p], 0.08, 1234, 13, 40, got, &b);
+                run_part(ctx, presets[p], 0.08, 1234, 53, M - 53, got, &c);
+                assert_memory_equal(got, ref, sizeof ref);
+                cim_stats_add(&a, &b);
+                cim_stats_add(&a, &c);
+                assert_memory_equal(&a, &st_ref, sizeof a);
+                cim_ctx_destroy(ctx);
+            }
+        }
+        /* another seed changes the result */
+        cim_ctx *ctx = ctx_with(NULL, 0);
+        run_part(ctx, presets[p], 0.08, 1235, 0, M, got, &st);
+        assert_true(memcmp(got, ref, sizeof ref) != 0);
+        /* noise level 0 is the noise-free result */
+        static int32_t clean[M * N];
+        run_part(ctx, presets[p], 0.0, 1234, 0, M, clean, &st);
+        cim_xbar_config c;
+        cim_config_preset(ctx, presets[p], &c);
+        c.rows = 128;
+        cim_weights w = {W, CIM_INT8, K, N, NULL};
+        cim_layer *L = NULL;
+        assert_int_equal(cim_layer_program(ctx, &c, &w, 5, NULL, &L), CIM_OK);
+        assert_int_equal(cim_layer_run(ctx, L, X, M, got, &st, NULL), CIM_OK);
+        assert_memory_equal(got, clean, sizeof clean);
+        cim_layer_free(ctx, L);
+        cim_ctx_destroy(ctx);
+    }
+}
+
+/* One column sum per psum (one chunk, 8-bit slices, wide ADC): the error is
+ * round(S + E sqrt(N+ + N-) z) - S, whose normalised value e / sigma must be
+ * ~N(0, 1 + 1/(12 sigma^2)). */
+static void test_error_statistics(void **state)
+{
+    (void)state;
+    enum { KK = 64, NN = 256, MM = 256 };
+    static int8_t w[KK * NN];
+    static uint8_t x[MM * KK];
+    static int32_t p[MM * NN], e[MM * NN];
+    tu_rng r = {5};
+    for (int i = 0; i < KK * NN; i++)
+        w[i] = (int8_t)tu_range(&r, -60, 60);
+    for (int i = 0; i < MM * KK; i++)
+        x[i] = (uint8_t)tu_range(&r, 0, 80);
+    cim_ctx *ctx = tu_ctx();
+    for (int enc = 1; enc <= 2; enc++) {
+        cim_xbar_config c;
+        cim_config_default(&c);
+        c.rows = KK;
+        c.cols = NN;
+        c.encoding = (cim_encoding)enc;
+        c.cell_bits = c.dac_bits = 8;
+        c.n_weight_slices = c.n_input_slices = 1;
+        c.weight_slices[0] = c.input_slices[0] = 8;
+        c.adc.bits = 24;
+        c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+        c.noise.level = 0.05;
+        c.noise.seed = 99;
+        cim_weights wt = {w, CIM_INT8, KK, NN, NULL};
+        cim_layer *L = NULL;
+        assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+        cim_stats st;
+        assert_int_equal(cim_layer_run(ctx, L, x, MM, p, &st, NULL), CIM_OK);
+        assert_int_equal(cim_layer_run_exact(ctx, L, x, MM, e), CIM_OK);
+        const int16_t *phi = cim_layer_centers(L);
+        double s1 = 0, s2 = 0;
+        int n = 0;
+        for (int m = 0; m < MM; m++)
+            for (int j = 0; j < NN; j++) {
+                double nabs = 0; /* N+ + N- = sum_k x |w' - phi| */
+                for (int k = 0; k < KK; k++)
+                    nabs += x[m * KK + k] * fabs((double)w[k * NN + j] - (phi ? phi[j] : 0));
+                double sigma = c.noise.level * sqrt(nabs);
+                if (sigma < 3)
+                    continue;
+                double z = (p[m * NN + j] - e[m * NN + j]) / sigma;
+                s1 += z;
+                s2 += z * z;
+                n++;
+            }
+        assert_true(n > 30000);
+        double mean = s1 / n, var = s2 / n - mean * mean;
+        print_message("encoding %d: n=%d mean %.4f var %.4f\n", enc, n, mean, var);
+        assert_true(fabs(mean) < 5.0 / sqrt(n));
+        /* var = 1 + rounding (<= 1/(12*9)) within sampling error */
+        assert_true(var > 1.0 - 6 * sqrt(2.0 / n) && var < 1.0 + 1.0 / 108 + 6 * sqrt(2.0 / n));
+        cim_layer_free(ctx, L);
+    }
+    cim_ctx_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_bits),
+        cmocka_unit_test(test_error_statistics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

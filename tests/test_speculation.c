@@ -1,0 +1,194 @@
+/* test_speculation.c: dynamic input slicing (semantics.md section 7) on
+ * hand-computed cases: a speculation that succeeds, one that fails and
+ * recovers exactly, a recovery that still saturates, ADC counts that include
+ * only the failed columns, and recovery widths that do not divide a slice. */
+#include <string.h>
+#include "testutil.h"
+
+/* K = 2, N columns; differential, one 8-bit weight slice (8-bit cells: the
+ * two-part kernel path), speculation slices `spec` with `rec` recovery bits,
+ * signed 5-bit ADC (-16..15), 4-bit DACs. */
+static void spec_config(cim_xbar_config *c, const int *spec, int nspec, int rec)
+{
+    cim_config_default(c);
+    c->rows = 2;
+    c->cols = 8;
+    c->encoding = CIM_ENC_DIFFERENTIAL;
+    c->cell_bits = 8;
+    c->dac_bits = 4;
+    c->n_weight_slices = 1;
+    c->weight_slices[0] = 8;
+    c->speculation = 1;
+    c->n_input_slices = nspec;
+    memcpy(c->input_slices, spec, sizeof(int) * (size_t)nspec);
+    c->recovery_bits = rec;
+    c->adc.bits = 5;
+    c->adc.is_signed = 1;
+}
+
+static void run(cim_ctx *ctx, const cim_xbar_config *c, const int8_t *w, int N, const uint8_t *x, int32_t *p,
+                cim_stats *st)
+{
+    cim_weights wt = {w, CIM_INT8, 2, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, c, &wt, 0, NULL, &L), CIM_OK);
+    assert_int_equal(cim_layer_run(ctx, L, x, 1, p, st, NULL), CIM_OK);
+    cim_layer_free(ctx, L);
+}
+
+static void test_success_and_recovery(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const int spec[2] = {4, 4};
+    cim_xbar_config c;
+    cim_stats st;
+    int32_t p[2];
+    spec_config(&c, spec, 2, 1);
+    /* column 0: w = (1, 1); column 1: w = (1, 0) */
+    const int8_t w[4] = {1, 1, 1, 0};
+    /* x = (0x35, 0x12): nibble sums 3+1 = 4 and 5+2 = 7, no failure */
+    const uint8_t x1[2] = {0x35, 0x12};
+    run(ctx, &c, w, 2, x1, p, &st);
+    assert_int_equal(p[0], 0x35 + 0x12);
+    assert_int_equal(p[1], 0x35);
+    assert_int_equal(st.adc_converts_speculative, 4);
+    assert_int_equal(st.adc_converts_recovery, 0);
+    assert_int_equal(st.speculation_failures, 0);
+    /* x = (0xF0, 0x10): column 0's high nibble sums to 16 > 15: the flag is set,
+     * the nibble is re-run as four 1-bit slices (sums 1, 1, 1, 2) and only column
+     * 0 converts in recovery; column 1 (15) also hits the flag (qmax) and recovers. */
+    const uint8_t x2[2] = {0xF0, 0x10};
+    run(ctx, &c, w, 2, x2, p, &st);
+    assert_int_equal(p[0], 0xF0 + 0x10);
+    assert_int_equal(p[1], 0xF0);
+    assert_int_equal(st.speculation_failures, 2);
+    assert_int_equal(st.adc_converts_speculative, 4);
+    assert_int_equal(st.adc_converts_recovery, 8);
+    assert_int_equal(st.adc_converts, 12);
+    assert_int_equal(st.saturations, 2);
+    assert_int_equal(st.saturations_recovery, 0);
+    /* DAC pulses: speculative nibbles 15+1 and 0+0, recovery bits 4 + 1 (every
+     * recovery cycle runs: all columns of a crossbar run together) */
+    assert_int_equal(st.dac_pulses, 16 + 0 + 5 + 0);
+    assert_int_equal(st.crossbar_cycles, 2 + 8);
+    /* x = (0x0F, 0x0F) on column 1 only (N = 1): low nibble 15 = qmax fails, recovers */
+    const int8_t w1[2] = {1, 0};
+    const uint8_t x3[2] = {0x0F, 0x0F};
+    run(ctx, &c, w1, 1, x3, p, &st);
+    assert_int_equal(p[0], 0x0F);
+    assert_int_equal(st.speculation_failures, 1);
+    assert_int_equal(st.adc_converts_recovery, 4);
+    cim_ctx_destroy(ctx);
+}
+
+static void test_recovery_still_saturates(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const int spec[2] = {4, 4};
+    cim_xbar_config c;
+    cim_stats st;
+    int32_t p;
+    spec_config(&c, spec, 2, 1);
+    /* w = (12, 12), x = (0x10, 0x10): high nibble sum 24 fails; recovery bits
+     * 7, 6, 5 are 0 and bit 4 sums to 24 again: it saturates at 15 and is kept,
+     * so psum = 15 * 16 = 240 instead of 384. */
+    const int8_t w[2] = {12, 12};
+    const uint8_t x[2] = {0x10, 0x10};
+    run(ctx, &c, w, 1, x, &p, &st);
+    assert_int_equal(p, 240);
+    assert_int_equal(st.speculation_failures, 1);
+    assert_int_equal(st.adc_converts_recovery, 4);
+    assert_int_equal(st.saturations, 2);
+    assert_int_equal(st.saturations_recovery, 1);
+    assert_int_equal(st.true_clips, 2);
+    /* without speculation (eight 1-bit slices) the same clip happens once */
+    c.speculation = 0;
+    c.n_input_slices = 8;
+    for (int i = 0; i < 8; i++)
+        c.input_slices[i] = 1;
+    c.dac_bits = 1;
+    run(ctx, &c, w, 1, x, &p, &st);
+    assert_int_equal(p, 240);
+    assert_int_equal(st.adc_converts, 8);
+    assert_int_equal(st.true_clips, 1);
+    cim_ctx_destroy(ctx);
+}
+
+/* A 3-bit speculative slice with 2-bit recovery re-runs as 2 + 1 bits; a slice
+ * no wider than the recovery width cannot be refined and is kept clamped. */
+static void test_uneven_recovery(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const int spec[3] = {3, 3, 2};
+    cim_xbar_config c;
+    cim_stats st;
+    int32_t p;
+    spec_config(&c, spec, 3, 2);
+    /* bits 7..5 of x = 0xE0 and 0xE0 are 7 + 7 = 14 with w = (1, 1): ok.
+     * With w = (2, 2): 28 fails; recovery bits 7..6 (3 + 3) * 2 = 12 and bit 5
+     * (1 + 1) * 2 = 4: exact. */
+    const int8_t w[2] = {2, 2};
+    const uint8_t x[2] = {0xE0, 0xE0};
+    run(ctx, &c, w, 1, x, &p, &st);
+    assert_int_equal(p, 2 * 0xE0 * 2);
+    assert_int_equal(st.speculation_failures, 1);
+    assert_int_equal(st.adc_converts_recovery, 2);
+    /* the last slice (2 bits, = recovery width) saturating is not recoverable:
+     * x = (3, 3), w = (3, 3) gives 18 -> 15, counted as a saturation only */
+    const int8_t w2[2] = {3, 3};
+    const uint8_t x2[2] = {3, 3};
+    run(ctx, &c, w2, 1, x2, &p, &st);
+    assert_int_equal(p, 15);
+    assert_int_equal(st.speculation_failures, 0);
+    assert_int_equal(st.adc_converts_recovery, 0);
+    assert_int_equal(st.true_clips, 1);
+    cim_ctx_destroy(ctx);
+}
+
+/* RAELLA on a whole random layer: recovery never loses anything a no-spec run
+ * keeps when recovery itself does not saturate; converts are counted per
+ * failed column. */
+static void test_raella_counts(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { K = 512, N = 64, M = 8 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N];
+    tu_rng r = {11};
+    for (int i = 0; i < K * N; i++)
+        w[i] = (int8_t)(tu_normal(&r) * 30);
+    for (int i = 0; i < M * K; i++)
+        x[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
+    cim_xbar_config c;
+    assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
+    cim_weights wt = {w, CIM_INT8, K, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+    cim_stats st;
+    assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+    /* 3 speculative slices x 3 weight slices x N columns x M vectors */
+    assert_int_equal(st.adc_converts_speculative, (uint64_t)M * N * 3 * 3);
+    assert_true(st.speculation_failures > 0);
+    /* each failure costs 4 (first slice) or 2 (others) recovery conversions */
+    assert_true(st.adc_converts_recovery >= 2 * st.speculation_failures);
+    assert_true(st.adc_converts_recovery <= 4 * st.speculation_failures);
+    assert_int_equal(st.crossbar_cycles, (uint64_t)M * 1 * 11); /* 3 + 8 cycles, one crossbar */
+    cim_layer_free(ctx, L);
+    cim_ctx_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_success_and_recovery),
+        cmocka_unit_test(test_recovery_still_saturates),
+        cmocka_unit_test(test_uneven_recovery),
+        cmocka_unit_test(test_raella_counts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
