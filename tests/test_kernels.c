@@ -547,7 +547,10 @@ static void test_gemm_extremes(void **state)
     };
     for (size_t ik = 0; ik < sizeof Kps / sizeof Kps[0]; ik++)
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-            int M = Kps[ik] > 4096 ? 9 : 17, Np = Kps[ik] > 4096 ? 48 : 112;
+            /* Full and partial row blocks, even and odd panel counts. */
+            int big = Kps[ik] > 4096;
+            int M = big ? (c % 2 ? 9 : 7) : (c % 2 ? 17 : 15);
+            int Np = big ? (c % 2 ? 48 : 32) : (c % 2 ? 112 : 144);
             problem p = make_problem(&r, M, Np, Kps[ik], 64 * (c % 2), c % 3, c % 4, cases[c].fa,
                                      cases[c].ca, cases[c].fb, cases[c].cb);
             if (cases[c].fa == FILL_CONST && cases[c].fb == FILL_CONST) {

@@ -166,11 +166,44 @@ static void test_error_statistics(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* 32- and 64-bit accumulation give the same bits, noise on and off. */
+static void test_accumulator_widths(void **state)
+{
+    (void)state;
+    fill();
+    static int32_t a[M * N], b[M * N];
+    cim_ctx *ctx = ctx_with(NULL, 2);
+    const char *presets[] = {"raella", "isaac", "raella-nospec", "zero-offset"};
+    for (int p = 0; p < 4; p++)
+        for (int noise = 0; noise <= 1; noise++) {
+            cim_xbar_config c;
+            assert_int_equal(cim_config_preset(ctx, presets[p], &c), CIM_OK);
+            c.noise.model = noise ? CIM_NOISE_GAUSSIAN_COLSUM : CIM_NOISE_NONE;
+            c.noise.level = 0.1;
+            c.noise.seed = 3;
+            c.adc.drop_lsbs = p == 2 ? 1 : 0;
+            cim_weights w = {W, CIM_INT8, K, N, NULL};
+            cim_layer *L = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &w, 1, NULL, &L), CIM_OK);
+            cim_run_options ro;
+            cim_run_options_default(&ro);
+            cim_stats sa, sb;
+            assert_int_equal(cim_layer_run(ctx, L, X, M, a, &sa, &ro), CIM_OK);
+            ro.wide_accumulators = 1;
+            assert_int_equal(cim_layer_run(ctx, L, X, M, b, &sb, &ro), CIM_OK);
+            assert_memory_equal(a, b, sizeof a);
+            assert_memory_equal(&sa, &sb, sizeof sa);
+            cim_layer_free(ctx, L);
+        }
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_error_statistics),
+        cmocka_unit_test(test_accumulator_widths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

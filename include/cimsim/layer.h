@@ -69,6 +69,8 @@ typedef struct cim_run_options {
     uint64_t vector_offset; /* global index of x's first vector: keys the noise, so a
                                batch split gives the same bits as one whole batch */
     int histogram;          /* nonzero (default): fill stats->hist */
+    int wide_accumulators;  /* nonzero: always accumulate in 64 bits (results are identical;
+                               this exists so tests can prove it) */
     cim_progress_fn progress;
     void *progress_ud;
 } cim_run_options;

@@ -5,21 +5,24 @@
  *
  * Exactness: vpmaddubsw would be the obvious instruction, but it saturates
  * its int16 pair sums (255 * -128 * 2 = -65280 does not fit), so this kernel
- * widens both operands to int16 and uses vpmaddwd, which is exact: each int32
- * lane gets a0 * b0 + a1 * b1 with |a * b| <= 255 * 128.
+ * splits both operands into int16 lanes and uses vpmaddwd, which is exact:
+ * each int32 lane gets x0 * y0 + x1 * y1 with |x * y| <= 255 * 128.
  *
- * gemm_u8s8: one (panel, k-group) of packed B is 64 bytes, 16 columns x 4 k.
- * vpmovsxbw widens 16 of those bytes (4 columns x 4 k) to one ymm of int16;
- * the 4 bytes of a row of A for the k-group are broadcast and widened to the
- * matching pattern (a0 a1 a2 a3 repeated). vpmaddwd then yields, per column,
- * two int32 partial sums (k0 + k1 and k2 + k3), which are accumulated as they
- * are over the whole depth; one horizontal add at the end folds each pair.
- * The partial sums stay exact because they are sums of a subset of the
- * products, and the int32 adds wrap, so the folded sum equals the true sum
- * whenever the true sum fits int32 (the framework guarantees that).
+ * gemm_u8s8: one (panel, k-group) of packed B is 64 bytes, 16 columns x 4 k,
+ * so each 32-bit lane of a 256-bit load is one column's k0..k3. Read as int16
+ * lanes, shifts alone split it into (k0, k2) and (k1, k3), sign-extended in
+ * place (no shuffles, which are the scarce resource here). The 4 bytes of a
+ * row of A are broadcast and split the same way, zero-extended (and, shift).
+ * Two vpmaddwd then give, in each 32-bit lane, a0 b0 + a2 b2 and
+ * a1 b1 + a3 b3 for that lane's column: with one add, the column's k-group
+ * sum, already in column order. Every partial sum is exact and the int32 adds
+ * wrap, so the result equals the true sum whenever that fits int32 (the
+ * framework guarantees it).
  *
- * Register blocking: MR = 2 rows x one panel of 16 columns: 8 accumulators,
- * 4 widened B vectors and 2 A patterns, all in the 16 ymm registers.
+ * Register blocking: MR = 3 rows x one panel of 16 columns: 6 accumulators,
+ * 4 split B vectors, 2 split A vectors and temporaries in the 16 ymm
+ * registers (4 rows spill one accumulator). Panels outer, rows inner, so one
+ * panel (Kp * 16 bytes) stays in L1.
  */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -39,10 +42,16 @@
 
 /* Signed bytes, as int16 lanes w = b_lo | b_hi << 8: the even bytes (b_lo)
  * and the odd bytes (b_hi), each sign-extended to int16 in place. */
-static CIM_ALWAYS_INLINE __m256i even_s8(__m256i w) { return _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8); }
+static CIM_ALWAYS_INLINE __m256i even_s8(__m256i w)
+{
+    return _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8);
+}
 static CIM_ALWAYS_INLINE __m256i odd_s8(__m256i w) { return _mm256_srai_epi16(w, 8); }
 /* The same for unsigned bytes, zero-extended. */
-static CIM_ALWAYS_INLINE __m256i even_u8(__m256i w) { return _mm256_and_si256(w, _mm256_set1_epi16(0xff)); }
+static CIM_ALWAYS_INLINE __m256i even_u8(__m256i w)
+{
+    return _mm256_and_si256(w, _mm256_set1_epi16(0xff));
+}
 static CIM_ALWAYS_INLINE __m256i odd_u8(__m256i w) { return _mm256_srli_epi16(w, 8); }
 
 static CIM_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
@@ -164,15 +173,20 @@ CIM_BASELINE_ISA static uint64_t read_xcr0(void)
 
 CIM_BASELINE_ISA static int avx2_supported(void)
 {
+    /* The __cpuid macros of <cpuid.h> are plain inline asm, so everything
+     * stays inside this function (the static inline __get_cpuid* helpers
+     * could be emitted out of line with this file's ISA flags). */
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d))
+    __cpuid(0, a, b, c, d);
+    const unsigned max_leaf = a;
+    if (max_leaf < 7)
         return 0;
+    __cpuid(1, a, b, c, d);
     /* FMA (12), OSXSAVE (27), AVX (28). */
     const unsigned need_ecx = (1u << 12) | (1u << 27) | (1u << 28);
     if ((c & need_ecx) != need_ecx)
         return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
     const unsigned need_ebx = (1u << 5) /* AVX2 */ | (1u << 8) /* BMI2 */;
     if ((b & need_ebx) != need_ebx)
         return 0;

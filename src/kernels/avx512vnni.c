@@ -9,16 +9,26 @@
  * broadcast to all 16 lanes. vpdpbusd (not the saturating vpdpbusds) adds the
  * four u8 x s8 products to each int32 lane with wrap-around, so every partial
  * sum is exact whenever the final sum fits int32, which the framework
- * guarantees (Kp * 255 * 128 < 2^31).
+ * guarantees (Kp * 255 * 128 < 2^31). (Under that bound no partial sum can
+ * reach the int32 limits either, so vpdpbusds would give the same bits; the
+ * tests cannot tell the two apart, and need not.)
  *
  * Register blocking: MR rows of A x NP panels of 16 columns, MR * NP zmm
  * accumulators held for the whole depth Kp, NP B vectors loaded once per
- * k-group and reused by the MR rows. The main tile is 8 x 2 (16
- * accumulators, two vpdpbusd chains per accumulator in flight is plenty);
- * the M and N tails use smaller instantiations of the same code.
+ * k-group and reused by the MR rows, rows of A read as 4-byte broadcasts.
+ * The bulk tile is 8 x 2: 16 accumulators (enough independent vpdpbusd
+ * chains to cover the latency at 2 per cycle), 2 B loads + 8 broadcasts per
+ * 16 vpdpbusd. An odd last panel uses 8 x 1. The last M % 8 rows use tiles
+ * as wide as keeps >= 8 chains where possible (1-2 rows x 8 panels, 3-4 x 4,
+ * 5-7 x 2). Any M >= 1, Np multiple of 16, Kp multiple of 4 (the k loop is
+ * unrolled by the compiler, with its own remainder).
  *
  * Loop order: panel pairs outer, row blocks inner, so one pair of B panels
  * (Kp * 32 bytes) stays in L1 while all rows of A stream past it.
+ *
+ * Measured on a Zen 5 EPYC (one thread): ~420-455 GMAC/s on the simulator's
+ * tile shapes, 92-100% of a register-only vpdpbusd loop (~455 GMAC/s) and
+ * 1.1-2.5x oneDNN 2.6's dnnl_gemm_u8s8s32 (bench/bench_kernels.c).
  */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -29,8 +39,10 @@
 
 #if defined(__GNUC__)
 #define CIM_ALWAYS_INLINE inline __attribute__((always_inline))
+#define CIM_NOINLINE __attribute__((noinline))
 #else
 #define CIM_ALWAYS_INLINE inline
+#define CIM_NOINLINE
 #endif
 
 static CIM_ALWAYS_INLINE __m512i bcast4(const uint8_t *p)
@@ -99,15 +111,10 @@ static CIM_ALWAYS_INLINE void tile(const int mr, const int np, int G, const uint
 
 typedef void (*tile_fn)(int, const uint8_t *, size_t, const int8_t *, size_t, int32_t *, size_t);
 
-#if defined(__GNUC__)
-#define CIM_NOINLINE __attribute__((noinline))
-#else
-#define CIM_NOINLINE
-#endif
-
 #define DEFINE_TILE(MR, NP)                                                                      \
-    CIM_NOINLINE static void tile_##MR##_##NP(int G, const uint8_t *A, size_t lda, const int8_t *B,             \
-                                 size_t pstride, int32_t *C, size_t ldc)                         \
+    CIM_NOINLINE static void tile_##MR##_##NP(int G, const uint8_t *A, size_t lda,                \
+                                              const int8_t *B, size_t pstride, int32_t *C,       \
+                                              size_t ldc)                                        \
     {                                                                                            \
         tile(MR, NP, G, A, lda, B, pstride, C, ldc);                                             \
     }
@@ -228,15 +235,20 @@ CIM_BASELINE_ISA static uint64_t read_xcr0(void)
 
 CIM_BASELINE_ISA static int vnni_supported(void)
 {
+    /* The __cpuid macros of <cpuid.h> are plain inline asm, so everything
+     * stays inside this function (the static inline __get_cpuid* helpers
+     * could be emitted out of line with this file's ISA flags). */
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d))
+    __cpuid(0, a, b, c, d);
+    const unsigned max_leaf = a;
+    if (max_leaf < 7)
         return 0;
+    __cpuid(1, a, b, c, d);
     const unsigned leaf1_ecx = c;
     /* OSXSAVE (27) before XGETBV; AVX (28) and FMA (12) for this file's flags. */
     if (!(leaf1_ecx & (1u << 27)) || !(leaf1_ecx & (1u << 28)) || !(leaf1_ecx & (1u << 12)))
         return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
     const unsigned need_ebx = (1u << 5)    /* AVX2 */
                               | (1u << 8)  /* BMI2 */
                               | (1u << 16) /* AVX512F */

@@ -3,7 +3,9 @@
  * cim_ctx_options.kernel field names one (src/lib/ctx.c). */
 #include <stddef.h>
 #include "kernel.h"
+#include <string.h>
 #include "cimsim/ctx.h"
+#include "stage.h"
 
 static const cim_kernel *const kernel_table[] = {
 #ifdef CIMSIM_HAVE_X86_KERNELS
@@ -26,3 +28,15 @@ static const char *const kernel_name_table[] = {
 const cim_kernel *const *cim_kernel_list(void) { return kernel_table; }
 
 const char *const *cim_kernel_names(void) { return kernel_name_table; }
+
+const cim_stage *cim_stage_for(const char *kernel_name)
+{
+#ifdef CIMSIM_HAVE_X86_KERNELS
+    if (strcmp(kernel_name, "avx512vnni") == 0)
+        return &cim_stage_avx512;
+    if (strcmp(kernel_name, "avx2") == 0)
+        return &cim_stage_avx2;
+#endif
+    (void)kernel_name;
+    return &cim_stage_ref;
+}

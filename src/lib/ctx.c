@@ -215,6 +215,7 @@ cim_status cim_ctx_create(const cim_ctx_options *opts, cim_ctx **out)
     }
     if (!ctx->kernel)
         ctx->kernel = &cim_kernel_ref;
+    ctx->stage = cim_stage_for(ctx->kernel->name);
     const char *dbg = getenv("CIMSIM_KERNEL_DEBUG");
     if (opts->log_kernel || (dbg && *dbg && strcmp(dbg, "0") != 0))
         cim__log(ctx, "kernel %s (chosen by %s), %d thread%s", ctx->kernel->name, origin,

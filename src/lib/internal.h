@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "cimsim/cimsim.h"
 #include "../kernels/kernel.h"
+#include "../kernels/stage.h"
 
 #define CIM_ERRMSG_SIZE 512
 
@@ -17,6 +18,7 @@ struct cim_ctx {
     void *log_ud;
     int threads;                /* resolved, >= 1 */
     const cim_kernel *kernel;   /* chosen column-sum kernel */
+    const cim_stage *stage;     /* ADC and noise stages for the same ISA */
     char errmsg[CIM_ERRMSG_SIZE];
 };
 

@@ -11,27 +11,41 @@
  *  3. add the digital terms (offset, centers, zero point).
  * Every quantity is an exact integer or keyed noise, so the result is the same
  * for any thread count, tile order, kernel or batch split. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 #include "layer_internal.h"
 #include "adc.h"
+#include "adc_row.h"
 
 enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
 
 typedef struct {
     int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
+    int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
+    int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit */
     uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
+    int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures */
+    int64_t *facc;             /* their shift-added values */
+    uint64_t *fvec;            /* their global vector indices (noise keys) */
+    uint32_t *fch;             /* their channels */
+    double *fz;                /* their noise */
+    uint8_t *mag;              /* one vector's input magnitudes in this phase */
     double *z;                 /* noise normals of one row */
+    uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
+    uint64_t bits_out[CIM_HIST_BITS];
+    uint64_t hist_pending;     /* increments since the last flush */
     cim_stats st;
-    int range_error;           /* a psum fell outside int32 */
 } worker;
 
 typedef struct {
     cim_layer *L;
     const cim_kernel *kern;
+    const cim_stage *stage;
     cim_adc adc;
     int noise, hist;
+    int acc32;                 /* one chunk's sums provably fit int32 */
     int phases, nplanes, ms;
     uint64_t vector_offset;
     size_t plane_stride;       /* bytes between planes: ms * kp_total */
@@ -57,6 +71,17 @@ static void free_state(cim_ctx *ctx, run_state *R)
             cim__aligned_free(ctx, R->w[t].St);
             cim__aligned_free(ctx, R->w[t].Ab);
             cim__aligned_free(ctx, R->w[t].At);
+            cim__aligned_free(ctx, R->w[t].R);
+            cim__aligned_free(ctx, R->w[t].acc32);
+            cim__aligned_free(ctx, R->w[t].Ra);
+            cim__free(ctx, R->w[t].hist);
+            cim__free(ctx, R->w[t].fs);
+            cim__free(ctx, R->w[t].fa);
+            cim__free(ctx, R->w[t].facc);
+            cim__free(ctx, R->w[t].fvec);
+            cim__free(ctx, R->w[t].fch);
+            cim__free(ctx, R->w[t].fz);
+            cim__free(ctx, R->w[t].mag);
             cim__free(ctx, R->w[t].fail);
             cim__free(ctx, R->w[t].z);
         }
@@ -96,24 +121,29 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->St = cim__aligned_alloc(ctx, tile);
         w->fail = cim__malloc(ctx, (size_t)TILE_M * TILE_N * sizeof(uint16_t));
         w->z = cim__malloc(ctx, (TILE_N + 4) * sizeof(double));
-        if (!w->S || !w->St || !w->fail || !w->z)
+        w->R = cim__aligned_alloc(ctx, tile);
+        w->acc32 = cim__aligned_alloc(ctx, tile);
+        w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
+        const size_t nt = (size_t)TILE_M * TILE_N;
+        w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
+        w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
+        w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
+        w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
+        w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
+        w->fz = cim__calloc(ctx, nt, sizeof(double));
+        w->mag = cim__malloc(ctx, (size_t)L->K);
+        if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc ||
+            !w->fvec || !w->fch || !w->fz || !w->mag)
             return CIM_ERR_NOMEM;
         if (R->noise) {
             w->Ab = cim__aligned_alloc(ctx, tile);
             w->At = cim__aligned_alloc(ctx, tile);
-            if (!w->Ab || !w->At)
+            w->Ra = cim__aligned_alloc(ctx, tile);
+            if (!w->Ab || !w->At || !w->Ra)
                 return CIM_ERR_NOMEM;
         }
     }
     return CIM_OK;
-}
-
-static inline int phase_mag(const cim_layer *L, int x, int phase)
-{
-    if (L->in_enc == CIM_IN_UNSIGNED)
-        return x;
-    int d = x - L->cfg.zx;
-    return phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0);
 }
 
 static inline cim_slice plane_bits(const cim_layer *L, int q)
@@ -127,27 +157,40 @@ static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int 
 {
     const cim_layer *L = R->L;
     uint64_t pulses_all = 0, devact = 0;
-    for (int c = 0; c < L->nchunks; c++) {
-        int k0 = L->chunk_k0[c], k1 = L->chunk_k0[c + 1];
-        int64_t isum = 0;
-        int32_t sums[CIM_MAX_SLICES + CIM_OPERAND_BITS] = {0};
-        for (int k = k0; k < k1; k++) {
-            int a = phase_mag(L, x[k], phase);
-            uint64_t pulses = 0;
-            isum += a;
-            for (int q = 0; q < R->nplanes; q++) {
-                int v = cim__slice_val(a, plane_bits(L, q));
-                R->planes[(size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
-                          (size_t)L->chunk_off[c] + (size_t)(k - k0)] = (uint8_t)v;
-                sums[q] += v;
-                pulses += (uint64_t)v;
-            }
-            devact += pulses * L->rowlevel[k];
+    uint8_t *mag = w->mag;
+    if (L->in_enc == CIM_IN_UNSIGNED) {
+        memcpy(mag, x, (size_t)L->K);
+    } else {
+        const int zx = L->cfg.zx;
+        for (int k = 0; k < L->K; k++) {
+            int d = x[k] - zx;
+            mag[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
         }
+    }
+    for (int c = 0; c < L->nchunks; c++) {
+        int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
+        const uint8_t *a = mag + k0;
+        const uint64_t *lev = L->rowlevel + k0;
+        int64_t isum = 0;
+        for (int k = 0; k < rows; k++)
+            isum += a[k];
         R->insum[(size_t)gm * (size_t)L->nchunks + (size_t)c] = isum;
         for (int q = 0; q < R->nplanes; q++) {
-            R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sums[q];
-            pulses_all += (uint64_t)sums[q];
+            cim_slice b = plane_bits(L, q);
+            const unsigned mask = (1u << b.width) - 1;
+            uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
+                           (size_t)L->chunk_off[c];
+            int32_t sum = 0;
+            uint64_t dev = 0;
+            for (int k = 0; k < rows; k++) {
+                unsigned v = ((unsigned)a[k] >> b.lo) & mask;
+                dst[k] = (uint8_t)v;
+                sum += (int32_t)v;
+                dev += (uint64_t)v * lev[k];
+            }
+            R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sum;
+            pulses_all += (uint64_t)sum;
+            devact += dev;
         }
     }
     w->st.dac_pulses += pulses_all * (uint64_t)L->xbars_per_chunk;
@@ -159,7 +202,8 @@ static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int 
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of plane q, chunk c,
  * weight slice i, for tile rows m0.. (mc of them) and panels from n0 (np wide). */
-static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np)
+static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np,
+                         int32_t *S, int32_t *Ab)
 {
     const cim_layer *L = R->L;
     int kp = L->chunk_kp[c];
@@ -168,7 +212,7 @@ static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, i
     size_t panel = (size_t)(n0 / CIM_KERNEL_NR) * (size_t)(kp / CIM_KERNEL_KR) * 64;
     for (int abs_pass = 0; abs_pass <= R->noise; abs_pass++) {
         const int8_t *B = abs_pass ? L->Babs : L->Bp;
-        int32_t *dst = abs_pass ? w->Ab : w->S, *tmp = abs_pass ? w->At : w->St;
+        int32_t *dst = abs_pass ? Ab : S, *tmp = abs_pass ? w->At : w->St;
         int p0 = L->part_first[i];
         R->kern->gemm_u8s8(mc, np, kp, A, (size_t)L->kp_total,
                            B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst, TILE_N);
@@ -205,95 +249,169 @@ static void dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t
 
 static inline int64_t pow2(int e) { return (int64_t)1 << e; }
 
+/* Fold a worker's compact histogram into its stats (semantics.md section 9). */
+static void flush_hist(worker *w)
+{
+    cim_histogram *h = &w->st.hist;
+    for (int way = 0; way < CIM_HIST_WAYS; way++) {
+        const uint32_t *t = w->hist + (size_t)way * CIM_HIST_SLOTS;
+        h->below += t[0];
+        h->above += t[CIM_HIST_BINS + 1];
+        for (int i = 1; i <= CIM_HIST_BINS; i++)
+            if (t[i]) {
+                h->bins[i - 1] += t[i];
+                h->bits[cim__bits_of(i - 1 + CIM_HIST_MIN)] += t[i];
+            }
+    }
+    for (int b = 0; b < CIM_HIST_BITS; b++)
+        h->bits[b] += w->bits_out[b];
+    memset(w->hist, 0, CIM_HIST_WAYS * CIM_HIST_SLOTS * sizeof(uint32_t));
+    memset(w->bits_out, 0, sizeof w->bits_out);
+    w->hist_pending = 0;
+}
+
+/* Recovery of the failed columns of one (chunk c, weight slice i, speculative
+ * slice j) tile: each failed column's bits of slice j are re-run as recovery
+ * slices and only that column converts; a saturated recovery is kept clamped.
+ * Few failures: one dot product per failure. Many: whole-tile kernel calls.
+ * The conversions of all failures of one recovery slice go through the ADC
+ * stage together. */
+static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
+                    int i, int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key)
+{
+    const cim_layer *L = R->L;
+    int64_t sign = phase ? -1 : 1, flipmax = pow2(L->ws[i].width) - 1;
+    int dense = nfail * 8 > mc * nc;
+    cim_adc_counts cnt = {0, 0};
+    uint32_t *hist = R->hist ? w->hist : NULL;
+    for (int f = 0; f < nfail; f++) {
+        w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
+        w->fch[f] = (uint32_t)(n0 + w->fail[f] % TILE_N);
+    }
+    for (int r = 0; r < L->rec_count[j]; r++) {
+        int q = L->nis + L->rec_first[j] + r;
+        const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
+        if (dense) {
+            tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
+            for (int f = 0; f < nfail; f++) {
+                w->fs[f] = w->R[w->fail[f]];
+                if (R->noise)
+                    w->fa[f] = w->Ra[w->fail[f]];
+            }
+        } else {
+            for (int f = 0; f < nfail; f++)
+                dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
+        }
+        if (R->noise) {
+            key.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
+            R->stage->noise_points(&key, w->fvec, w->fch, nfail, w->fz);
+        }
+        int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
+        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, 0, NULL, 0, R->adc.level};
+        memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
+        R->stage->adc_row(&a, w->fs, w->fa, w->fz, nfail, w->facc, NULL, 0, hist, w->bits_out, &cnt);
+        for (int f = 0; f < nfail; f++) {
+            int mm = w->fail[f] / TILE_N, nn = w->fail[f] % TILE_N, gm = tm0 + mm;
+            int64_t v = w->facc[f];
+            if (flip && flip[nn]) /* weight * (S_total - q 2^t) for a complemented column */
+                v = weight * flipmax * R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] - v;
+            R->acc[(size_t)gm * (size_t)L->N + (size_t)(n0 + nn)] += v;
+        }
+    }
+    w->hist_pending += (uint64_t)nfail * (uint64_t)L->rec_count[j];
+    w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)L->rec_count[j];
+    w->st.saturations += cnt.saturations;
+    w->st.saturations_recovery += cnt.saturations;
+    w->st.true_clips += cnt.clips;
+}
+
+/* Whether one chunk's shift-added ADC outputs of one phase provably fit in
+ * int32 (with a factor 2 to spare), so tiles may accumulate them 32 bits wide.
+ * Per (weight slice i, input slice j) a converted value is at most
+ * max|code| 2^t, plus (2^s_i - 1)(2^w_j - 1) rows for a complemented column;
+ * a failed speculation adds its recovery slices' terms instead. */
+static int fits_int32(const cim_layer *L, const cim_adc *adc)
+{
+    double maxcode = (double)(adc->qmax > -adc->qmin ? adc->qmax : -adc->qmin) * ldexp(1.0, adc->t), bound = 0;
+    for (int i = 0; i < L->nws; i++)
+        for (int j = 0; j < L->nis; j++) {
+            double fl = L->cfg.flip ? (ldexp(1.0, L->ws[i].width) - 1) * (ldexp(1.0, L->is[j].width) - 1) * L->cfg.rows : 0;
+            bound += (maxcode + fl) * ldexp(1.0, L->ws[i].lo + L->is[j].lo);
+            for (int r = 0; r < L->rec_count[j]; r++) {
+                cim_slice b = L->rec[L->rec_first[j] + r].bits;
+                double flr = L->cfg.flip ? (ldexp(1.0, L->ws[i].width) - 1) * (ldexp(1.0, b.width) - 1) * L->cfg.rows : 0;
+                bound += (maxcode + flr) * ldexp(1.0, L->ws[i].lo + b.lo);
+            }
+        }
+    return 2.0 * bound < 2147483647.0;
+}
+
 /* Step 2: one tile (rows tm0.. of the superblock, channels n0..), one phase. */
 static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int phase)
 {
     const cim_layer *L = R->L;
-    const cim_adc *adc = &R->adc;
     int nc = L->N - n0 < TILE_N ? L->N - n0 : TILE_N;
     int np = (int)cim__round_up((size_t)nc, CIM_KERNEL_NR);
     int64_t sign = phase ? -1 : 1;
-    cim_stats *st = &w->st;
     cim_noise_key key = {L->cfg.noise.seed, L->layer_id, 0, 0, 0, 0, (uint32_t)phase};
+    uint32_t *hist = R->hist ? w->hist : NULL;
+    /* keep the 32-bit histogram counters from overflowing */
+    uint64_t tile_max = (uint64_t)mc * (uint64_t)nc * (uint64_t)L->nchunks * (uint64_t)L->nws * (uint64_t)R->nplanes;
+    if (w->hist_pending + tile_max > UINT32_MAX)
+        flush_hist(w);
 
     if (phase == 0)
         for (int mm = 0; mm < mc; mm++)
             memset(R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0, 0, (size_t)nc * sizeof(int64_t));
 
     for (int c = 0; c < L->nchunks; c++) {
+        if (R->acc32)
+            memset(w->acc32, 0, (size_t)mc * TILE_N * sizeof(int32_t));
         for (int i = 0; i < L->nws; i++) {
             const uint8_t *flip = L->cfg.flip ? L->flip + ((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->N + (size_t)n0 : NULL;
             int64_t flipmax = pow2(L->ws[i].width) - 1;
             for (int j = 0; j < L->nis; j++) {
-                int recoverable = L->rec_count[j] > 0;
-                int64_t weight = pow2(L->ws[i].lo + L->is[j].lo);
+                cim_adc_counts cnt = {0, 0};
+                cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
+                                 sign * pow2(L->ws[i].lo + L->is[j].lo), 0, flip, L->rec_count[j] > 0, R->adc.level};
                 int nfail = 0;
-                tile_colsums(R, w, j, c, i, tm0, mc, n0, np);
+                tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
                 for (int mm = 0; mm < mc; mm++) {
                     int gm = tm0 + mm;
-                    const int32_t *S = w->S + mm * TILE_N, *Ab = R->noise ? w->Ab + mm * TILE_N : NULL;
-                    int64_t *acc = R->acc + (size_t)gm * (size_t)L->N + (size_t)n0;
-                    int64_t rs = R->rs[((size_t)j * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c];
                     if (R->noise) {
                         key.vector = sb_vector + (uint64_t)gm;
-                        cim__noise_normals(&key, (uint32_t)n0, nc, w->z);
+                        R->stage->noise_row(&key, (uint32_t)n0, nc, w->z);
                     }
-                    for (int nn = 0; nn < nc; nn++) {
-                        int sat, clip;
-                        if (R->hist)
-                            cim__hist_add(&st->hist, S[nn]);
-                        int64_t qv = cim__adc_convert(adc, S[nn], Ab ? Ab[nn] : 0, R->noise ? w->z[nn] : 0.0,
-                                                      &sat, &clip);
-                        st->saturations += (uint64_t)sat;
-                        st->true_clips += (uint64_t)clip;
-                        if (sat && recoverable) {
-                            w->fail[nfail++] = (uint16_t)(mm * TILE_N + nn);
-                            continue;
-                        }
-                        int64_t v = qv * pow2(adc->t);
-                        if (flip && flip[nn])
-                            v = flipmax * rs - v;
-                        acc[nn] += sign * v * weight;
-                    }
+                    if (flip)
+                        a.flip_total = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c];
+                    if (R->acc32)
+                        nfail += R->stage->adc_row32(&a, w->S + mm * TILE_N, R->noise ? w->Ab + mm * TILE_N : NULL,
+                                                     w->z, nc, w->acc32 + mm * TILE_N, w->fail + nfail, mm * TILE_N,
+                                                     hist, w->bits_out, &cnt);
+                    else
+                        nfail += R->stage->adc_row(&a, w->S + mm * TILE_N, R->noise ? w->Ab + mm * TILE_N : NULL, w->z,
+                                                   nc, R->acc + (size_t)gm * (size_t)L->N + (size_t)n0,
+                                                   w->fail + nfail, mm * TILE_N, hist, w->bits_out, &cnt);
                 }
-                st->adc_converts_speculative += (uint64_t)mc * (uint64_t)nc;
-                st->speculation_failures += (uint64_t)nfail;
-                /* Dynamic input slicing: re-run the failed columns' bits as recovery
-                 * slices; only those columns convert; a saturated recovery is kept. */
-                for (int f = 0; f < nfail; f++) {
-                    int mm = w->fail[f] / TILE_N, nn = w->fail[f] % TILE_N, gm = tm0 + mm, n = n0 + nn;
-                    int64_t *acc = R->acc + (size_t)gm * (size_t)L->N + (size_t)n;
-                    for (int r = 0; r < L->rec_count[j]; r++) {
-                        int q = L->nis + L->rec_first[j] + r;
-                        const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
-                        int32_t s, ab;
-                        int sat, clip;
-                        dot_colsum(R, q, c, i, gm, n, &s, &ab);
-                        double z = 0.0;
-                        if (R->noise) {
-                            cim_noise_key rk = key;
-                            rk.vector = sb_vector + (uint64_t)gm;
-                            rk.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
-                            z = cim__noise_normal(&rk, (uint32_t)n);
-                        }
-                        if (R->hist)
-                            cim__hist_add(&st->hist, s);
-                        int64_t qv = cim__adc_convert(adc, s, ab, z, &sat, &clip);
-                        st->adc_converts_recovery++;
-                        st->saturations += (uint64_t)sat;
-                        st->saturations_recovery += (uint64_t)sat;
-                        st->true_clips += (uint64_t)clip;
-                        int64_t v = qv * pow2(adc->t);
-                        if (flip && flip[nn])
-                            v = flipmax * R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] - v;
-                        *acc += sign * v * pow2(L->ws[i].lo + rec->bits.lo);
-                    }
-                }
+                w->hist_pending += (uint64_t)mc * (uint64_t)nc;
+                w->st.adc_converts_speculative += (uint64_t)mc * (uint64_t)nc;
+                w->st.saturations += cnt.saturations;
+                w->st.true_clips += cnt.clips;
+                w->st.speculation_failures += (uint64_t)nfail;
+                if (nfail)
+                    recover(R, w, sb_vector, tm0, mc, n0, nc, np, c, i, j, phase, nfail, flip, key);
             }
         }
+        if (R->acc32)
+            for (int mm = 0; mm < mc; mm++) {
+                int64_t *acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+                const int32_t *a32 = w->acc32 + mm * TILE_N;
+                for (int nn = 0; nn < nc; nn++)
+                    acc[nn] += a32[nn];
+            }
     }
 
     /* Step 3: digital terms of this phase (semantics.md sections 2-3) */
@@ -341,6 +459,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     memset(&R, 0, sizeof R);
     R.L = L;
     R.kern = ctx->kernel;
+    R.stage = ctx->stage;
     R.noise = L->cfg.noise.model != CIM_NOISE_NONE && L->cfg.noise.level > 0.0;
     R.hist = opts->histogram;
     R.phases = L->in_enc == CIM_IN_SIGNED_SPLIT ? 2 : 1;
@@ -348,6 +467,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     R.vector_offset = opts->vector_offset;
     cim__adc_init(&R.adc, L->cfg.adc.bits, L->cfg.adc.is_signed, L->cfg.adc.drop_lsbs,
                   R.noise ? L->cfg.noise.level : 0.0);
+    R.acc32 = !opts->wide_accumulators && fits_int32(L, &R.adc);
     cim_status st = alloc_state(ctx, &R, M);
     if (st) {
         free_state(ctx, &R);
@@ -391,8 +511,10 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
             st = cim__err(ctx, CIM_ERR_ARG, "run cancelled by the progress callback");
     }
     if (st == CIM_OK && stats) {
-        for (int t = 0; t < R.nworkers; t++)
+        for (int t = 0; t < R.nworkers; t++) {
+            flush_hist(&R.w[t]);
             cim_stats_add(stats, &R.w[t].st);
+        }
         stats->vectors = (uint64_t)M;
         stats->macs = (uint64_t)M * (uint64_t)L->K * (uint64_t)L->N;
         stats->adc_converts = stats->adc_converts_speculative + stats->adc_converts_recovery;

@@ -1,0 +1,34 @@
+/* stage.h: the per-row stages around the column-sum kernels: the ADC with
+ * shift-and-add and histogram (src/lib/adc_row.h) and the noise generator
+ * (src/lib/noise_impl.h). Their semantics are written once, in portable C;
+ * stage_*.c compile that same source with each ISA's flags so the compiler
+ * vectorizes it, and the results are bit-identical on every ISA. */
+#ifndef CIMSIM_STAGE_H
+#define CIMSIM_STAGE_H
+
+#include "../lib/adc_row.h"
+#include "../lib/noise.h"
+
+typedef struct cim_stage {
+    const char *name;
+    int (*adc_row)(const cim_adc_row *a, const int32_t *S, const int32_t *nabs, const double *z, int count,
+                   int64_t *acc, uint16_t *fail, int fail_base, uint32_t *hist, uint64_t *bits_out,
+                   cim_adc_counts *cnt);
+    int (*adc_row32)(const cim_adc_row *a, const int32_t *S, const int32_t *nabs, const double *z, int count,
+                     int32_t *acc, uint16_t *fail, int fail_base, uint32_t *hist, uint64_t *bits_out,
+                     cim_adc_counts *cnt);
+    void (*noise_row)(const cim_noise_key *k, uint32_t n0, int count, double *z);
+    void (*noise_points)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,
+                         double *z);
+} cim_stage;
+
+extern const cim_stage cim_stage_ref;
+#ifdef CIMSIM_HAVE_X86_KERNELS
+extern const cim_stage cim_stage_avx2;
+extern const cim_stage cim_stage_avx512;
+#endif
+
+/* The stage compiled for the same ISA as kernel `kernel_name`. */
+const cim_stage *cim_stage_for(const char *kernel_name);
+
+#endif

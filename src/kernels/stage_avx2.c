@@ -1,0 +1,4 @@
+/* stage_avx2.c: the ADC and noise stages (stage_impl.inc) compiled for avx2. */
+#define CIM_STAGE_SYM cim_stage_avx2
+#define CIM_STAGE_NAME "avx2"
+#include "stage_impl.inc"

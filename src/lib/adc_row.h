@@ -1,0 +1,90 @@
+/* adc_row.h: the ADC, shift-and-add and column-sum histogram for one row of
+ * column sums (semantics.md sections 6-9), written once, as plain C that
+ * compilers vectorize. src/kernels/stage_*.c include it and compile it with
+ * their ISA's flags; integer arithmetic is exact and the floating-point steps
+ * use only correctly rounded IEEE operations without contraction, so every
+ * ISA gives the same bits.
+ *
+ * For column n (0 <= n < count) with exact column sum S[n]:
+ *   S~ = S + E * sqrt(nabs[n]) * z[n]                 (noise; E = 0: S~ = S)
+ *   r  = round_half_even(S~ / 2^t),  q = clamp(r, qmin, qmax)
+ *   flag = (q == qmin || q == qmax),  clip = (r < qmin || r > qmax)
+ *   if (flag && recoverable): n is a failed speculation, listed in fail[]
+ *   else acc[n] += weight * (flip[n] ? flip_total - q 2^t : q 2^t)
+ * and hist[] (if not NULL) counts S[n], the noise-free sum the ADC sees. */
+#ifndef CIMSIM_ADC_ROW_H
+#define CIMSIM_ADC_ROW_H
+
+#include <math.h>
+#include <stdint.h>
+#include "cimsim/stats.h"
+
+typedef struct cim_adc_row {
+    int32_t qmin, qmax;  /* code range (|codes| < 2^24) */
+    int t;               /* drop_lsbs, 0..24 */
+    int64_t weight;      /* +-2^(l_i + l_j): place value, with the phase's sign */
+    int64_t flip_total;  /* (2^s - 1) * this row's input-slice sum in the chunk */
+    const uint8_t *flip; /* per column: 1 if stored complemented; NULL: none */
+    int recoverable;     /* a flagged conversion is a failed speculation */
+    double level;        /* noise level E; 0: noise off (nabs, z unused) */
+} cim_adc_row;
+
+/* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i
+ * counts into table i % CIM_HIST_WAYS, so runs of equal sums do not serialize
+ * on one counter); in each, index 0 counts S < CIM_HIST_MIN, index
+ * CIM_HIST_BINS + 1 counts S > CIM_HIST_MAX, index S - CIM_HIST_MIN + 1 the
+ * rest. The resolution histogram of in-range sums is derived from these bins
+ * when stats are merged; out-of-range sums are counted in bits_out directly. */
+#define CIM_HIST_SLOTS (CIM_HIST_BINS + 2)
+#define CIM_HIST_WAYS 4
+
+typedef struct cim_adc_counts {
+    uint64_t saturations, clips;
+} cim_adc_counts;
+
+static inline int cim__bits_of(int32_t s)
+{
+    if (s == 0)
+        return 0;
+    uint32_t x = s > 0 ? (uint32_t)s : ~(uint32_t)s;
+    return x ? 33 - __builtin_clz(x) : 1;
+}
+
+/* The histogram of one block of column sums. The slot of each sum is computed
+ * in a vectorizable pass; the increments are a tight scalar loop spread over
+ * CIM_HIST_WAYS tables; sums outside the exact range (rare) also count their
+ * resolution in bits_out. */
+static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *restrict hist,
+                                  uint64_t *restrict bits_out)
+{
+    int32_t idx[256];
+    int32_t out = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t v = s[i] - CIM_HIST_MIN + 1;
+        int32_t c = v < 0 ? 0 : (v > CIM_HIST_BINS + 1 ? CIM_HIST_BINS + 1 : v);
+        out |= c != v || c == 0 || c == CIM_HIST_BINS + 1;
+        idx[i] = c + (i & (CIM_HIST_WAYS - 1)) * CIM_HIST_SLOTS;
+    }
+    for (int i = 0; i < n; i++)
+        hist[idx[i]]++;
+    if (out)
+        for (int i = 0; i < n; i++)
+            if (s[i] < CIM_HIST_MIN || s[i] > CIM_HIST_MAX)
+                bits_out[cim__bits_of(s[i])]++;
+}
+
+/* The ADC row function, once per accumulator type: int64 always works; the
+ * int32 form is used when the layer's bound on one chunk's shift-added sum
+ * fits (run.c), and vectorizes twice as wide. Both give identical results. */
+#define CIM_ACC_T int64_t
+#define CIM_ADC_ROW_FN cim_adc_row_impl
+#include "adc_row_body.inc"
+#undef CIM_ACC_T
+#undef CIM_ADC_ROW_FN
+#define CIM_ACC_T int32_t
+#define CIM_ADC_ROW_FN cim_adc_row32_impl
+#include "adc_row_body.inc"
+#undef CIM_ACC_T
+#undef CIM_ADC_ROW_FN
+
+#endif

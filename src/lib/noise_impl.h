@@ -1,0 +1,190 @@
+/* noise_impl.h: the Gaussian noise generator, written once as plain C that
+ * compilers vectorize (src/lib/noise.c for single values, src/kernels/stage_*.c
+ * for rows). See noise.c for the counter layout and why the bits are the same
+ * on every ISA. Philox4x32-10 here is Random123's (Salmon et al., SC'11),
+ * laid out structure-of-arrays; tests/test_noise.c checks it against
+ * Random123's own philox4x32 bit for bit. */
+#ifndef CIMSIM_NOISE_IMPL_H
+#define CIMSIM_NOISE_IMPL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "noise.h"
+
+#define CIM_PHILOX_M0 0xD2511F53u
+#define CIM_PHILOX_M1 0xCD9E8D57u
+#define CIM_PHILOX_W0 0x9E3779B9u
+#define CIM_PHILOX_W1 0xBB67AE85u
+
+/* The fixed counter words of a key; word 1 is the channel group. */
+static inline void cim_noise_ctr(const cim_noise_key *k, uint32_t c[4])
+{
+    c[0] = (uint32_t)k->vector;
+    c[1] = 0;
+    c[2] = (uint32_t)((k->vector >> 32) & 0xffffu) | (k->chunk << 16);
+    c[3] = (k->islice & 0xfffu) | ((k->wslice & 0xfu) << 12) | ((k->phase & 1u) << 16) |
+           ((k->layer & 0x7fffu) << 17);
+}
+
+/* ln(x), x in (0, 1]: x = 2^e m, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) with
+ * s = (m - 1)/(m + 1), |s| <= 0.1716, series to s^17 (error < 2e-15). */
+static inline double cim_det_log(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int64_t e = (int64_t)((bits >> 52) & 0x7ff) - 1022;
+    bits = (bits & 0x000fffffffffffffull) | 0x3fe0000000000000ull; /* m in [0.5, 1) */
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    int64_t lowm = m < 0.70710678118654752440;
+    m = lowm ? m * 2.0 : m;
+    e -= lowm;
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double p = 1.0 / 17.0;
+    p = p * s2 + 1.0 / 15.0;
+    p = p * s2 + 1.0 / 13.0;
+    p = p * s2 + 1.0 / 11.0;
+    p = p * s2 + 1.0 / 9.0;
+    p = p * s2 + 1.0 / 7.0;
+    p = p * s2 + 1.0 / 5.0;
+    p = p * s2 + 1.0 / 3.0;
+    p = p * s2 + 1.0;
+    return 2.0 * s * p + (double)e * 0.69314718055994530942;
+}
+
+/* cos and sin of 2 pi (w + 0.5) / 2^32: top two bits = quadrant, the rest an
+ * angle pi/4 + d, |d| < pi/4, Taylor series to d^15 / d^16 (error < 1e-15). */
+static inline void cim_det_sincos_turn(uint32_t w, double *c, double *s)
+{
+    uint32_t quad = w >> 30;
+    double f = ((double)(int32_t)(w & 0x3fffffffu) + 0.5) * (1.0 / 1073741824.0);
+    double d = (f - 0.5) * 1.57079632679489661923, d2 = d * d;
+    double sn = 1.0 / 1307674368000.0;
+    sn = sn * -d2 + 1.0 / 6227020800.0;
+    sn = sn * -d2 + 1.0 / 39916800.0;
+    sn = sn * -d2 + 1.0 / 362880.0;
+    sn = sn * -d2 + 1.0 / 5040.0;
+    sn = sn * -d2 + 1.0 / 120.0;
+    sn = sn * -d2 + 1.0 / 6.0;
+    sn = sn * -d2 + 1.0;
+    sn *= d;
+    double cs = 1.0 / 20922789888000.0;
+    cs = cs * -d2 + 1.0 / 87178291200.0;
+    cs = cs * -d2 + 1.0 / 479001600.0;
+    cs = cs * -d2 + 1.0 / 3628800.0;
+    cs = cs * -d2 + 1.0 / 40320.0;
+    cs = cs * -d2 + 1.0 / 720.0;
+    cs = cs * -d2 + 1.0 / 24.0;
+    cs = cs * -d2 + 1.0 / 2.0;
+    cs = cs * -d2 + 1.0;
+    const double r = 0.70710678118654752440; /* cos(pi/4) */
+    double ct = r * (cs - sn), st = r * (cs + sn);
+    /* rotate by quad quarter turns: (c, s) -> (-s, c) -> (-c, -s) -> (s, -c) */
+    double c1 = (quad & 1) ? -st : ct, s1 = (quad & 1) ? ct : st;
+    *c = (quad & 2) ? -c1 : c1;
+    *s = (quad & 2) ? -s1 : s1;
+}
+
+/* Standard normals of the 4 * ngroups channels of groups g0 .. g0 + ngroups - 1
+ * into z (4 per group), ngroups <= 64. */
+static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, int ngroups, double *restrict z)
+{
+    uint32_t c[4], o0[64], o1[64], o2[64], o3[64];
+    cim_noise_ctr(k, c);
+    const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+    for (int g = 0; g < ngroups; g++) {
+        uint32_t x0 = c[0], x1 = g0 + (uint32_t)g, x2 = c[2], x3 = c[3], k0 = key0, k1 = key1;
+#pragma GCC unroll 10
+        for (int r = 0; r < 10; r++) {
+            uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
+            x1 = (uint32_t)p1;
+            x3 = (uint32_t)p0;
+            x0 = n0;
+            x2 = n2;
+            k0 += CIM_PHILOX_W0;
+            k1 += CIM_PHILOX_W1;
+        }
+        o0[g] = x0;
+        o1[g] = x1;
+        o2[g] = x2;
+        o3[g] = x3;
+    }
+    for (int g = 0; g < ngroups; g++) {
+        /* uniforms (w + 0.5) / 2^32 in (0, 1); radius sqrt(-2 ln u) <= 6.66 */
+        double ua = ((double)o0[g] + 0.5) * (1.0 / 4294967296.0);
+        double ub = ((double)o2[g] + 0.5) * (1.0 / 4294967296.0);
+        double ra = sqrt(-2.0 * cim_det_log(ua)), rb = sqrt(-2.0 * cim_det_log(ub));
+        double ca, sa, cb, sb;
+        cim_det_sincos_turn(o1[g], &ca, &sa);
+        cim_det_sincos_turn(o3[g], &cb, &sb);
+        z[4 * g] = ra * ca;
+        z[4 * g + 1] = ra * sa;
+        z[4 * g + 2] = rb * cb;
+        z[4 * g + 3] = rb * sb;
+    }
+}
+
+/* z[i] = the normal of channel n0 + i, i < count. */
+static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int count, double *restrict z)
+{
+    double buf[4 * 64];
+    int i = 0;
+    while (i < count) {
+        uint32_t n = n0 + (uint32_t)i, g0 = n >> 2;
+        uint32_t last = n0 + (uint32_t)count - 1;
+        int ng = (int)((last >> 2) - g0 + 1);
+        ng = ng > 64 ? 64 : ng;
+        cim_noise_groups_impl(k, g0, ng, buf);
+        int off = (int)(n & 3u), take = 4 * ng - off;
+        take = take > count - i ? count - i : take;
+        memcpy(z + i, buf + off, (size_t)take * sizeof(double));
+        i += take;
+    }
+}
+
+/* z[i] = the normal of (vectors[i], channels[i]) under k's other fields, for
+ * scattered conversions such as recoveries. */
+static inline void cim_noise_points_impl(const cim_noise_key *k, const uint64_t *restrict vectors,
+                                         const uint32_t *restrict channels, int count, double *restrict z)
+{
+    for (int base = 0; base < count; base += 64) {
+        int n = count - base < 64 ? count - base : 64;
+        uint32_t o[4][64];
+        const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+        uint32_t c[4];
+        cim_noise_ctr(k, c);
+        for (int g = 0; g < n; g++) {
+            uint64_t v = vectors[base + g];
+            uint32_t x0 = (uint32_t)v, x1 = channels[base + g] >> 2,
+                     x2 = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u), x3 = c[3], k0 = key0, k1 = key1;
+#pragma GCC unroll 10
+            for (int r = 0; r < 10; r++) {
+                uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
+                uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
+                x1 = (uint32_t)p1;
+                x3 = (uint32_t)p0;
+                x0 = n0;
+                x2 = n2;
+                k0 += CIM_PHILOX_W0;
+                k1 += CIM_PHILOX_W1;
+            }
+            o[0][g] = x0;
+            o[1][g] = x1;
+            o[2][g] = x2;
+            o[3][g] = x3;
+        }
+        for (int g = 0; g < n; g++) {
+            /* lanes 0, 1 use words 0, 1; lanes 2, 3 words 2, 3 (cim_noise_groups_impl) */
+            uint32_t lane = channels[base + g] & 3u;
+            uint32_t wr = lane < 2 ? o[0][g] : o[2][g], wa = lane < 2 ? o[1][g] : o[3][g];
+            double u = ((double)wr + 0.5) * (1.0 / 4294967296.0);
+            double rad = sqrt(-2.0 * cim_det_log(u)), cz, sz;
+            cim_det_sincos_turn(wa, &cz, &sz);
+            z[base + g] = rad * ((lane & 1) ? sz : cz);
+        }
+    }
+}
+
+#endif
