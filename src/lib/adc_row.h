@@ -6,7 +6,7 @@
  * ISA gives the same bits.
  *
  * For column n (0 <= n < count) with exact column sum S[n]:
- *   S~ = S + E * sqrt(nabs[n]) * z[n]                 (noise; E = 0: S~ = S)
+ *   S~ = S + E * sqrt(nabs[n]) * z[n]    (noise term in float; E = 0: S~ = S)
  *   r  = round_half_even(S~ / 2^t),  q = clamp(r, qmin, qmax)
  *   flag = (q == qmin || q == qmax),  clip = (r < qmin || r > qmax)
  *   if (flag && recoverable): n is a failed speculation, listed in fail[]
@@ -65,8 +65,16 @@ static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *re
         out |= c != v || c == 0 || c == CIM_HIST_BINS + 1;
         idx[i] = c + (i & (CIM_HIST_WAYS - 1)) * CIM_HIST_SLOTS;
     }
-    for (int i = 0; i < n; i++)
-        hist[idx[i]]++;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) { /* four independent increments in flight */
+        int32_t i0 = idx[j], i1 = idx[j + 1], i2 = idx[j + 2], i3 = idx[j + 3];
+        hist[i0]++;
+        hist[i1]++;
+        hist[i2]++;
+        hist[i3]++;
+    }
+    for (; j < n; j++)
+        hist[idx[j]]++;
     if (out)
         for (int i = 0; i < n; i++)
             if (s[i] < CIM_HIST_MIN || s[i] > CIM_HIST_MAX)

@@ -27,63 +27,67 @@ static inline void cim_noise_ctr(const cim_noise_key *k, uint32_t c[4])
            ((k->layer & 0x7fffu) << 17);
 }
 
-/* ln(x), x in (0, 1]: x = 2^e m, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) with
- * s = (m - 1)/(m + 1), |s| <= 0.1716, series to s^17 (error < 2e-15). */
-static inline double cim_det_log(double x)
+/* Single precision is ample for a noise sample (24-bit uniforms, 6 sigma
+ * tails) and twice as wide per vector. Every step is a correctly rounded IEEE
+ * operation, so the bits are the same on every ISA.
+ *
+ * ln(u) for u = (w + 0.5) 2^-24, w < 2^24: u = 2^e m, m in [sqrt(1/2), sqrt(2)),
+ * ln m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <= 0.1716, series to s^9
+ * (truncation < 4e-10). */
+static inline float cim_det_logf(float x)
 {
-    uint64_t bits;
+    uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int64_t e = (int64_t)((bits >> 52) & 0x7ff) - 1022;
-    bits = (bits & 0x000fffffffffffffull) | 0x3fe0000000000000ull; /* m in [0.5, 1) */
-    double m;
+    int32_t e = (int32_t)((bits >> 23) & 0xff) - 126;
+    bits = (bits & 0x007fffffu) | 0x3f000000u; /* m in [0.5, 1) */
+    float m;
     memcpy(&m, &bits, sizeof m);
-    int64_t lowm = m < 0.70710678118654752440;
-    m = lowm ? m * 2.0 : m;
+    int32_t lowm = m < 0.70710678f;
+    m = lowm ? m * 2.0f : m;
     e -= lowm;
-    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
-    double p = 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
-    p = p * s2 + 1.0;
-    return 2.0 * s * p + (double)e * 0.69314718055994530942;
+    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float p = 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    return 2.0f * s * p + (float)e * 0.69314718f;
 }
 
-/* cos and sin of 2 pi (w + 0.5) / 2^32: top two bits = quadrant, the rest an
- * angle pi/4 + d, |d| < pi/4, Taylor series to d^15 / d^16 (error < 1e-15). */
-static inline void cim_det_sincos_turn(uint32_t w, double *c, double *s)
+/* cos and sin of 2 pi (w + 0.5) / 2^32: the top two bits pick the quadrant,
+ * the next 22 an angle pi/4 + d, |d| < pi/4; Taylor series to d^9 / d^10
+ * (truncation < 2e-9). */
+static inline void cim_det_sincosf_turn(uint32_t w, float *c, float *s)
 {
     uint32_t quad = w >> 30;
-    double f = ((double)(int32_t)(w & 0x3fffffffu) + 0.5) * (1.0 / 1073741824.0);
-    double d = (f - 0.5) * 1.57079632679489661923, d2 = d * d;
-    double sn = 1.0 / 1307674368000.0;
-    sn = sn * -d2 + 1.0 / 6227020800.0;
-    sn = sn * -d2 + 1.0 / 39916800.0;
-    sn = sn * -d2 + 1.0 / 362880.0;
-    sn = sn * -d2 + 1.0 / 5040.0;
-    sn = sn * -d2 + 1.0 / 120.0;
-    sn = sn * -d2 + 1.0 / 6.0;
-    sn = sn * -d2 + 1.0;
+    float f = ((float)(int32_t)((w >> 8) & 0x3fffffu) + 0.5f) * (1.0f / 4194304.0f);
+    float d = (f - 0.5f) * 1.5707963f, d2 = d * d;
+    float sn = 1.0f / 362880.0f;
+    sn = sn * -d2 + 1.0f / 5040.0f;
+    sn = sn * -d2 + 1.0f / 120.0f;
+    sn = sn * -d2 + 1.0f / 6.0f;
+    sn = sn * -d2 + 1.0f;
     sn *= d;
-    double cs = 1.0 / 20922789888000.0;
-    cs = cs * -d2 + 1.0 / 87178291200.0;
-    cs = cs * -d2 + 1.0 / 479001600.0;
-    cs = cs * -d2 + 1.0 / 3628800.0;
-    cs = cs * -d2 + 1.0 / 40320.0;
-    cs = cs * -d2 + 1.0 / 720.0;
-    cs = cs * -d2 + 1.0 / 24.0;
-    cs = cs * -d2 + 1.0 / 2.0;
-    cs = cs * -d2 + 1.0;
-    const double r = 0.70710678118654752440; /* cos(pi/4) */
-    double ct = r * (cs - sn), st = r * (cs + sn);
+    float cs = 1.0f / 3628800.0f;
+    cs = cs * -d2 + 1.0f / 40320.0f;
+    cs = cs * -d2 + 1.0f / 720.0f;
+    cs = cs * -d2 + 1.0f / 24.0f;
+    cs = cs * -d2 + 1.0f / 2.0f;
+    cs = cs * -d2 + 1.0f;
+    const float r = 0.70710678f; /* cos(pi/4) */
+    float ct = r * (cs - sn), st = r * (cs + sn);
     /* rotate by quad quarter turns: (c, s) -> (-s, c) -> (-c, -s) -> (s, -c) */
-    double c1 = (quad & 1) ? -st : ct, s1 = (quad & 1) ? ct : st;
+    float c1 = (quad & 1) ? -st : ct, s1 = (quad & 1) ? ct : st;
     *c = (quad & 2) ? -c1 : c1;
     *s = (quad & 2) ? -s1 : s1;
+}
+
+/* The radius sqrt(-2 ln u) of a 32-bit word: u = ((w >> 8) + 0.5) 2^-24, exact
+ * in single precision, in (0, 1); at most 5.9. */
+static inline float cim_det_radiusf(uint32_t w)
+{
+    float u = ((float)(int32_t)(w >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return sqrtf(-2.0f * cim_det_logf(u));
 }
 
 /* Standard normals of the 4 * ngroups channels of groups g0 .. g0 + ngroups - 1
@@ -112,13 +116,11 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
         o3[g] = x3;
     }
     for (int g = 0; g < ngroups; g++) {
-        /* uniforms (w + 0.5) / 2^32 in (0, 1); radius sqrt(-2 ln u) <= 6.66 */
-        double ua = ((double)o0[g] + 0.5) * (1.0 / 4294967296.0);
-        double ub = ((double)o2[g] + 0.5) * (1.0 / 4294967296.0);
-        double ra = sqrt(-2.0 * cim_det_log(ua)), rb = sqrt(-2.0 * cim_det_log(ub));
-        double ca, sa, cb, sb;
-        cim_det_sincos_turn(o1[g], &ca, &sa);
-        cim_det_sincos_turn(o3[g], &cb, &sb);
+        /* Box-Muller: words 0 and 2 give radii, words 1 and 3 angles */
+        float ra = cim_det_radiusf(o0[g]), rb = cim_det_radiusf(o2[g]);
+        float ca, sa, cb, sb;
+        cim_det_sincosf_turn(o1[g], &ca, &sa);
+        cim_det_sincosf_turn(o3[g], &cb, &sb);
         z[4 * g] = ra * ca;
         z[4 * g + 1] = ra * sa;
         z[4 * g + 2] = rb * cb;
@@ -179,9 +181,8 @@ static inline void cim_noise_points_impl(const cim_noise_key *k, const uint64_t 
             /* lanes 0, 1 use words 0, 1; lanes 2, 3 words 2, 3 (cim_noise_groups_impl) */
             uint32_t lane = channels[base + g] & 3u;
             uint32_t wr = lane < 2 ? o[0][g] : o[2][g], wa = lane < 2 ? o[1][g] : o[3][g];
-            double u = ((double)wr + 0.5) * (1.0 / 4294967296.0);
-            double rad = sqrt(-2.0 * cim_det_log(u)), cz, sz;
-            cim_det_sincos_turn(wa, &cz, &sz);
+            float rad = cim_det_radiusf(wr), cz, sz;
+            cim_det_sincosf_turn(wa, &cz, &sz);
             z[base + g] = rad * ((lane & 1) ? sz : cz);
         }
     }

@@ -290,7 +290,9 @@ cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim
     make_slices(cfg->input_slices, L->nis, L->is);
     make_recovery(L);
 
-    if ((st = alloc_layer(ctx, L, cfg->noise.model != CIM_NOISE_NONE)))
+    /* |v| operands for N+ + N- (noise); offset levels are never negative, so
+     * there N+ + N- is the column sum itself */
+    if ((st = alloc_layer(ctx, L, cfg->noise.model != CIM_NOISE_NONE && cfg->encoding != CIM_ENC_OFFSET)))
         goto fail;
 
     /* w' = w - zw, and range checks for offset encoding */

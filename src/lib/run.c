@@ -28,11 +28,13 @@ typedef struct {
     uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
     int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures */
     int64_t *facc;             /* their shift-added values */
+    int64_t *fconst;           /* their complemented-column constants */
+    int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
     uint64_t *fvec;            /* their global vector indices (noise keys) */
     uint32_t *fch;             /* their channels */
     double *fz;                /* their noise */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
-    double *z;                 /* noise normals of one row */
+    double *z;                  /* noise normals of one row */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
     uint64_t hist_pending;     /* increments since the last flush */
@@ -78,6 +80,9 @@ static void free_state(cim_ctx *ctx, run_state *R)
             cim__free(ctx, R->w[t].fs);
             cim__free(ctx, R->w[t].fa);
             cim__free(ctx, R->w[t].facc);
+            cim__free(ctx, R->w[t].fconst);
+            cim__free(ctx, R->w[t].frest);
+            cim__free(ctx, R->w[t].frest_abs);
             cim__free(ctx, R->w[t].fvec);
             cim__free(ctx, R->w[t].fch);
             cim__free(ctx, R->w[t].fz);
@@ -120,7 +125,7 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->S = cim__aligned_alloc(ctx, tile);
         w->St = cim__aligned_alloc(ctx, tile);
         w->fail = cim__malloc(ctx, (size_t)TILE_M * TILE_N * sizeof(uint16_t));
-        w->z = cim__malloc(ctx, (TILE_N + 4) * sizeof(double));
+        w->z = cim__calloc(ctx, TILE_N + 4, sizeof(double));
         w->R = cim__aligned_alloc(ctx, tile);
         w->acc32 = cim__aligned_alloc(ctx, tile);
         w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
@@ -128,18 +133,23 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
         w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
         w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
+        w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
+        w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
+        w->frest_abs = cim__malloc(ctx, nt * sizeof(int32_t));
         w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
         w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
         w->fz = cim__calloc(ctx, nt, sizeof(double));
         w->mag = cim__malloc(ctx, (size_t)L->K);
-        if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc ||
+        if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs ||
             !w->fvec || !w->fch || !w->fz || !w->mag)
             return CIM_ERR_NOMEM;
+        w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
+        if (!w->Ab)
+            return CIM_ERR_NOMEM;
         if (R->noise) {
-            w->Ab = cim__aligned_alloc(ctx, tile);
             w->At = cim__aligned_alloc(ctx, tile);
             w->Ra = cim__aligned_alloc(ctx, tile);
-            if (!w->Ab || !w->At || !w->Ra)
+            if (!w->At || !w->Ra)
                 return CIM_ERR_NOMEM;
         }
     }
@@ -210,7 +220,9 @@ static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, i
     const uint8_t *A = R->planes + (size_t)q * R->plane_stride + (size_t)m0 * (size_t)L->kp_total +
                        (size_t)L->chunk_off[c];
     size_t panel = (size_t)(n0 / CIM_KERNEL_NR) * (size_t)(kp / CIM_KERNEL_KR) * 64;
-    for (int abs_pass = 0; abs_pass <= R->noise; abs_pass++) {
+    /* offset encoding stores only non-negative levels: N+ + N- = N+ = S */
+    int offset = L->cfg.encoding == CIM_ENC_OFFSET;
+    for (int abs_pass = 0; abs_pass <= (R->noise && !offset); abs_pass++) {
         const int8_t *B = abs_pass ? L->Babs : L->Bp;
         int32_t *dst = abs_pass ? Ab : S, *tmp = abs_pass ? w->At : w->St;
         int p0 = L->part_first[i];
@@ -224,6 +236,9 @@ static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, i
                     dst[mm * TILE_N + nn] = 16 * dst[mm * TILE_N + nn] + tmp[mm * TILE_N + nn];
         }
     }
+    if (R->noise && offset)
+        for (int mm = 0; mm < mc; mm++)
+            memcpy(Ab + mm * TILE_N, S + mm * TILE_N, (size_t)np * sizeof(int32_t));
 }
 
 /* One recovery column sum: plane q, chunk c, slice i, vector gm, channel n. */
@@ -240,11 +255,13 @@ static void dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t
         size_t base = L->bp_off[c] + (size_t)(L->part_first[i] + p) * L->bp_stride[c] + colo;
         int32_t v = R->kern->dot_u8s8(kp, a, L->Bc + base);
         *s = L->part_count[i] == 2 && p == 0 ? 16 * v : *s + v;
-        if (R->noise) {
+        if (R->noise && L->Bcabs) {
             int32_t va = R->kern->dot_u8s8(kp, a, L->Bcabs + base);
             *ab = L->part_count[i] == 2 && p == 0 ? 16 * va : *ab + va;
         }
     }
+    if (R->noise && !L->Bcabs) /* offset: N+ + N- = S */
+        *ab = *s;
 }
 
 static inline int64_t pow2(int e) { return (int64_t)1 << e; }
@@ -273,34 +290,49 @@ static void flush_hist(worker *w)
 /* Recovery of the failed columns of one (chunk c, weight slice i, speculative
  * slice j) tile: each failed column's bits of slice j are re-run as recovery
  * slices and only that column converts; a saturated recovery is kept clamped.
- * Few failures: one dot product per failure. Many: whole-tile kernel calls.
- * The conversions of all failures of one recovery slice go through the ADC
- * stage together. */
+ * The exact sums of all recovery slices but the last come from the kernels
+ * (one dot product per failure when failures are few, whole-tile calls when
+ * they are many); the last (least significant) one is the speculative sum
+ * minus the others, exactly. All failures of one recovery slice go through the
+ * ADC stage together, and each failure's total is added once. */
 static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
                     int i, int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key)
 {
     const cim_layer *L = R->L;
     int64_t sign = phase ? -1 : 1, flipmax = pow2(L->ws[i].width) - 1;
-    int dense = nfail * 8 > mc * nc;
+    int dense = nfail * 8 > mc * nc, rc = L->rec_count[j];
     cim_adc_counts cnt = {0, 0};
     uint32_t *hist = R->hist ? w->hist : NULL;
     for (int f = 0; f < nfail; f++) {
         w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
         w->fch[f] = (uint32_t)(n0 + w->fail[f] % TILE_N);
+        w->facc[f] = 0;
+        w->fconst[f] = 0;
+        w->frest[f] = w->S[w->fail[f]];
+        w->frest_abs[f] = R->noise ? w->Ab[w->fail[f]] : 0;
     }
-    for (int r = 0; r < L->rec_count[j]; r++) {
+    for (int r = 0; r < rc; r++) {
         int q = L->nis + L->rec_first[j] + r;
         const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
-        if (dense) {
-            tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
-            for (int f = 0; f < nfail; f++) {
-                w->fs[f] = w->R[w->fail[f]];
-                if (R->noise)
-                    w->fa[f] = w->Ra[w->fail[f]];
-            }
+        int rel = rec->bits.lo - L->is[j].lo; /* place value inside the speculative slice */
+        if (r == rc - 1) { /* the last slice sits at the bottom: rel == 0 */
+            memcpy(w->fs, w->frest, (size_t)nfail * sizeof(int32_t));
+            memcpy(w->fa, w->frest_abs, (size_t)nfail * sizeof(int32_t));
         } else {
-            for (int f = 0; f < nfail; f++)
-                dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
+            if (dense) {
+                tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
+                for (int f = 0; f < nfail; f++) {
+                    w->fs[f] = w->R[w->fail[f]];
+                    w->fa[f] = R->noise ? w->Ra[w->fail[f]] : 0;
+                }
+            } else {
+                for (int f = 0; f < nfail; f++)
+                    dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
+            }
+            for (int f = 0; f < nfail; f++) {
+                w->frest[f] -= w->fs[f] * (1 << rel);
+                w->frest_abs[f] -= w->fa[f] * (1 << rel);
+            }
         }
         if (R->noise) {
             key.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
@@ -308,18 +340,19 @@ static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc
         }
         int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, 0, NULL, 0, R->adc.level};
-        memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
         R->stage->adc_row(&a, w->fs, w->fa, w->fz, nfail, w->facc, NULL, 0, hist, w->bits_out, &cnt);
-        for (int f = 0; f < nfail; f++) {
-            int mm = w->fail[f] / TILE_N, nn = w->fail[f] % TILE_N, gm = tm0 + mm;
-            int64_t v = w->facc[f];
-            if (flip && flip[nn]) /* weight * (S_total - q 2^t) for a complemented column */
-                v = weight * flipmax * R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] - v;
-            R->acc[(size_t)gm * (size_t)L->N + (size_t)(n0 + nn)] += v;
-        }
+        if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
+            for (int f = 0; f < nfail; f++)
+                w->fconst[f] += weight * flipmax *
+                                R->rs[((size_t)q * (size_t)R->ms + (size_t)(tm0 + w->fail[f] / TILE_N)) * (size_t)L->nchunks + (size_t)c];
     }
-    w->hist_pending += (uint64_t)nfail * (uint64_t)L->rec_count[j];
-    w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)L->rec_count[j];
+    for (int f = 0; f < nfail; f++) {
+        int nn = w->fail[f] % TILE_N;
+        int64_t v = flip && flip[nn] ? w->fconst[f] - w->facc[f] : w->facc[f];
+        R->acc[(size_t)(tm0 + w->fail[f] / TILE_N) * (size_t)L->N + (size_t)(n0 + nn)] += v;
+    }
+    w->hist_pending += (uint64_t)nfail * (uint64_t)rc;
+    w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)rc;
     w->st.saturations += cnt.saturations;
     w->st.saturations_recovery += cnt.saturations;
     w->st.true_clips += cnt.clips;
@@ -388,11 +421,10 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
                     if (flip)
                         a.flip_total = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c];
                     if (R->acc32)
-                        nfail += R->stage->adc_row32(&a, w->S + mm * TILE_N, R->noise ? w->Ab + mm * TILE_N : NULL,
-                                                     w->z, nc, w->acc32 + mm * TILE_N, w->fail + nfail, mm * TILE_N,
+                        nfail += R->stage->adc_row32(&a, w->S + mm * TILE_N, w->Ab + mm * TILE_N, w->z, nc, w->acc32 + mm * TILE_N, w->fail + nfail, mm * TILE_N,
                                                      hist, w->bits_out, &cnt);
                     else
-                        nfail += R->stage->adc_row(&a, w->S + mm * TILE_N, R->noise ? w->Ab + mm * TILE_N : NULL, w->z,
+                        nfail += R->stage->adc_row(&a, w->S + mm * TILE_N, w->Ab + mm * TILE_N, w->z,
                                                    nc, R->acc + (size_t)gm * (size_t)L->N + (size_t)n0,
                                                    w->fail + nfail, mm * TILE_N, hist, w->bits_out, &cnt);
                 }
