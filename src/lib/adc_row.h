@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "cimsim/stats.h"
 
 typedef struct cim_adc_row {

@@ -34,6 +34,7 @@ typedef struct {
     uint32_t *fch;             /* their channels */
     double *fz;                /* their noise */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
+    uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
     double *z;                  /* noise normals of one row */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
@@ -87,6 +88,7 @@ static void free_state(cim_ctx *ctx, run_state *R)
             cim__free(ctx, R->w[t].fch);
             cim__free(ctx, R->w[t].fz);
             cim__free(ctx, R->w[t].mag);
+            cim__free(ctx, R->w[t].pulses);
             cim__free(ctx, R->w[t].fail);
             cim__free(ctx, R->w[t].z);
         }
@@ -140,8 +142,9 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
         w->fz = cim__calloc(ctx, nt, sizeof(double));
         w->mag = cim__malloc(ctx, (size_t)L->K);
+        w->pulses = cim__malloc(ctx, (size_t)L->cfg.rows * sizeof(uint16_t));
         if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs ||
-            !w->fvec || !w->fch || !w->fz || !w->mag)
+            !w->fvec || !w->fch || !w->fz || !w->mag || !w->pulses)
             return CIM_ERR_NOMEM;
         w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
         if (!w->Ab)
@@ -185,23 +188,25 @@ static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int 
         for (int k = 0; k < rows; k++)
             isum += a[k];
         R->insum[(size_t)gm * (size_t)L->nchunks + (size_t)c] = isum;
+        uint16_t *pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
+        memset(pulses, 0, (size_t)rows * sizeof(uint16_t));
         for (int q = 0; q < R->nplanes; q++) {
             cim_slice b = plane_bits(L, q);
             const unsigned mask = (1u << b.width) - 1;
             uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
                            (size_t)L->chunk_off[c];
             int32_t sum = 0;
-            uint64_t dev = 0;
             for (int k = 0; k < rows; k++) {
                 unsigned v = ((unsigned)a[k] >> b.lo) & mask;
                 dst[k] = (uint8_t)v;
                 sum += (int32_t)v;
-                dev += (uint64_t)v * lev[k];
+                pulses[k] = (uint16_t)(pulses[k] + v);
             }
             R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sum;
             pulses_all += (uint64_t)sum;
-            devact += dev;
         }
+        for (int k = 0; k < rows; k++)
+            devact += (uint64_t)pulses[k] * lev[k];
     }
     w->st.dac_pulses += pulses_all * (uint64_t)L->xbars_per_chunk;
     w->st.device_activations += devact;
