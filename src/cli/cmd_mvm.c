@@ -140,6 +140,7 @@ int cli_mvm(int argc, char **argv)
     cli_progress_init(&prog, "mvm", progress);
     cim_run_options ro;
     cim_run_options_default(&ro);
+    ro.histogram = stats_path != NULL; /* only S.json shows it */
     ro.progress = cli_progress_cb;
     ro.progress_ud = &prog;
     st = cim_layer_run(ctx, layer, X.data, M, P, stats, &ro);
