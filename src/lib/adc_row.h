@@ -23,7 +23,7 @@
 typedef struct cim_adc_row {
     int32_t qmin, qmax;  /* code range (|codes| < 2^24) */
     int t;               /* drop_lsbs, 0..24 */
-    int64_t weight;      /* +-2^(l_i + l_j): place value, with the phase's sign */
+    int64_t weight;      /* +-2^(l_i + l_j): place value, with the phase's sign (a power of 2) */
     int64_t flip_total;  /* (2^s - 1) * this row's input-slice sum in the chunk */
     const uint8_t *flip; /* per column: 1 if stored complemented; NULL: none */
     int recoverable;     /* a flagged conversion is a failed speculation */
@@ -86,14 +86,18 @@ static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *re
  * int32 form is used when the layer's bound on one chunk's shift-added sum
  * fits (run.c), and vectorizes twice as wide. Both give identical results. */
 #define CIM_ACC_T int64_t
+#define CIM_UACC_T uint64_t
 #define CIM_ADC_ROW_FN cim_adc_row_impl
 #include "adc_row_body.inc"
 #undef CIM_ACC_T
+#undef CIM_UACC_T
 #undef CIM_ADC_ROW_FN
 #define CIM_ACC_T int32_t
+#define CIM_UACC_T uint32_t
 #define CIM_ADC_ROW_FN cim_adc_row32_impl
 #include "adc_row_body.inc"
 #undef CIM_ACC_T
+#undef CIM_UACC_T
 #undef CIM_ADC_ROW_FN
 
 #endif
