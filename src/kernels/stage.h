@@ -11,13 +11,17 @@
 
 typedef struct cim_stage {
     const char *name;
-    int (*adc_row)(const cim_adc_row *a, const int32_t *S, const int32_t *nabs, const double *z, int count,
-                   int64_t *acc, uint16_t *fail, int fail_base, uint32_t *hist, uint64_t *bits_out,
-                   cim_adc_counts *cnt);
-    int (*adc_row32)(const cim_adc_row *a, const int32_t *S, const int32_t *nabs, const double *z, int count,
-                     int32_t *acc, uint16_t *fail, int fail_base, uint32_t *hist, uint64_t *bits_out,
-                     cim_adc_counts *cnt);
-    void (*noise_row)(const cim_noise_key *k, uint32_t n0, int count, double *z);
+    /* The ADC over a tile of column sums (adc_row_body.inc), with 64- or 32-bit
+     * accumulators. */
+    int (*adc_tile)(const cim_adc_row *a, const int64_t *flip_totals, int rows, int count, const int32_t *S,
+                    const int32_t *nabs, const double *z, size_t ld, int64_t *acc, size_t ldacc, uint16_t *fail,
+                    int fail_ld, uint32_t *hist, uint64_t *bits_out, cim_adc_counts *cnt);
+    int (*adc_tile32)(const cim_adc_row *a, const int64_t *flip_totals, int rows, int count, const int32_t *S,
+                      const int32_t *nabs, const double *z, size_t ld, int32_t *acc, size_t ldacc, uint16_t *fail,
+                      int fail_ld, uint32_t *hist, uint64_t *bits_out, cim_adc_counts *cnt);
+    /* Normals of channels n0 .. n0 + count - 1 for vectors key->vector + r, r < rows,
+     * row r at z + r * ldz. */
+    void (*noise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, double *z, size_t ldz);
     void (*noise_points)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,
                          double *z);
 } cim_stage;

@@ -11,6 +11,7 @@
  *   flag = (q == qmin || q == qmax),  clip = (r < qmin || r > qmax)
  *   if (flag && recoverable): n is a failed speculation, listed in fail[]
  *   else acc[n] += weight * (flip[n] ? flip_total - q 2^t : q 2^t)
+ * where flip_total = (2^s - 1) x the row's input-slice sum in the chunk
  * and hist[] (if not NULL) counts S[n], the noise-free sum the ADC sees. */
 #ifndef CIMSIM_ADC_ROW_H
 #define CIMSIM_ADC_ROW_H
@@ -24,7 +25,6 @@ typedef struct cim_adc_row {
     int32_t qmin, qmax;  /* code range (|codes| < 2^24) */
     int t;               /* drop_lsbs, 0..24 */
     int64_t weight;      /* +-2^(l_i + l_j): place value, with the phase's sign (a power of 2) */
-    int64_t flip_total;  /* (2^s - 1) * this row's input-slice sum in the chunk */
     const uint8_t *flip; /* per column: 1 if stored complemented; NULL: none */
     int recoverable;     /* a flagged conversion is a failed speculation */
     double level;        /* noise level E; 0: noise off (nabs, z unused) */

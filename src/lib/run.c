@@ -35,7 +35,8 @@ typedef struct {
     double *fz;                /* their noise */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
-    double *z;                  /* noise normals of one row */
+    double *z;                 /* noise normals of a tile */
+    int64_t *ftot;             /* complemented-column constants of a tile's rows */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
     uint64_t hist_pending;     /* increments since the last flush */
@@ -91,6 +92,7 @@ static void free_state(cim_ctx *ctx, run_state *R)
             cim__free(ctx, R->w[t].pulses);
             cim__free(ctx, R->w[t].fail);
             cim__free(ctx, R->w[t].z);
+            cim__free(ctx, R->w[t].ftot);
         }
     cim__free(ctx, R->w);
     cim__aligned_free(ctx, R->planes);
@@ -127,7 +129,8 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->S = cim__aligned_alloc(ctx, tile);
         w->St = cim__aligned_alloc(ctx, tile);
         w->fail = cim__malloc(ctx, (size_t)TILE_M * TILE_N * sizeof(uint16_t));
-        w->z = cim__calloc(ctx, TILE_N + 4, sizeof(double));
+        w->z = cim__calloc(ctx, (size_t)TILE_M * TILE_N, sizeof(double));
+        w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
         w->R = cim__aligned_alloc(ctx, tile);
         w->acc32 = cim__aligned_alloc(ctx, tile);
         w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
@@ -144,7 +147,7 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         w->mag = cim__malloc(ctx, (size_t)L->K);
         w->pulses = cim__malloc(ctx, (size_t)L->cfg.rows * sizeof(uint16_t));
         if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs ||
-            !w->fvec || !w->fch || !w->fz || !w->mag || !w->pulses)
+            !w->fvec || !w->fch || !w->fz || !w->mag || !w->pulses || !w->ftot)
             return CIM_ERR_NOMEM;
         w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
         if (!w->Ab)
@@ -344,8 +347,8 @@ static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc
             R->stage->noise_points(&key, w->fvec, w->fch, nfail, w->fz);
         }
         int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
-        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, 0, NULL, 0, R->adc.level};
-        R->stage->adc_row(&a, w->fs, w->fa, w->fz, nfail, w->facc, NULL, 0, hist, w->bits_out, &cnt);
+        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level};
+        R->stage->adc_tile(&a, NULL, 1, nfail, w->fs, w->fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)
                 w->fconst[f] += weight * flipmax *
@@ -411,28 +414,26 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
             for (int j = 0; j < L->nis; j++) {
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
-                                 sign * pow2(L->ws[i].lo + L->is[j].lo), 0, flip, L->rec_count[j] > 0, R->adc.level};
-                int nfail = 0;
+                                 sign * pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level};
+                int nfail;
                 tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
-                for (int mm = 0; mm < mc; mm++) {
-                    int gm = tm0 + mm;
-                    if (R->noise) {
-                        key.vector = sb_vector + (uint64_t)gm;
-                        R->stage->noise_row(&key, (uint32_t)n0, nc, w->z);
-                    }
-                    if (flip)
-                        a.flip_total = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c];
-                    if (R->acc32)
-                        nfail += R->stage->adc_row32(&a, w->S + mm * TILE_N, w->Ab + mm * TILE_N, w->z, nc, w->acc32 + mm * TILE_N, w->fail + nfail, mm * TILE_N,
-                                                     hist, w->bits_out, &cnt);
-                    else
-                        nfail += R->stage->adc_row(&a, w->S + mm * TILE_N, w->Ab + mm * TILE_N, w->z,
-                                                   nc, R->acc + (size_t)gm * (size_t)L->N + (size_t)n0,
-                                                   w->fail + nfail, mm * TILE_N, hist, w->bits_out, &cnt);
+                if (R->noise) {
+                    key.vector = sb_vector + (uint64_t)tm0;
+                    R->stage->noise_tile(&key, mc, (uint32_t)n0, nc, w->z, TILE_N);
                 }
+                if (flip)
+                    for (int mm = 0; mm < mc; mm++)
+                        w->ftot[mm] = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)(tm0 + mm)) * (size_t)L->nchunks + (size_t)c];
+                if (R->acc32)
+                    nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, TILE_N, w->acc32, TILE_N,
+                                                 w->fail, TILE_N, hist, w->bits_out, &cnt);
+                else
+                    nfail = R->stage->adc_tile(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, TILE_N,
+                                               R->acc + (size_t)tm0 * (size_t)L->N + (size_t)n0, (size_t)L->N, w->fail,
+                                               TILE_N, hist, w->bits_out, &cnt);
                 w->hist_pending += (uint64_t)mc * (uint64_t)nc;
                 w->st.adc_converts_speculative += (uint64_t)mc * (uint64_t)nc;
                 w->st.saturations += cnt.saturations;
