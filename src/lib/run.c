@@ -312,35 +312,42 @@ static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc
     cim_adc_counts cnt = {0, 0};
     uint32_t *hist = R->hist ? w->hist : NULL;
     for (int f = 0; f < nfail; f++) {
-        w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
         w->fch[f] = (uint32_t)(n0 + w->fail[f] % TILE_N);
-        w->facc[f] = 0;
-        w->fconst[f] = 0;
         w->frest[f] = w->S[w->fail[f]];
-        w->frest_abs[f] = R->noise ? w->Ab[w->fail[f]] : 0;
     }
+    memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
+    if (flip)
+        memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
+    if (R->noise)
+        for (int f = 0; f < nfail; f++) {
+            w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
+            w->frest_abs[f] = w->Ab[w->fail[f]];
+        }
     for (int r = 0; r < rc; r++) {
         int q = L->nis + L->rec_first[j] + r;
         const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
         int rel = rec->bits.lo - L->is[j].lo; /* place value inside the speculative slice */
-        if (r == rc - 1) { /* the last slice sits at the bottom: rel == 0 */
-            memcpy(w->fs, w->frest, (size_t)nfail * sizeof(int32_t));
-            memcpy(w->fa, w->frest_abs, (size_t)nfail * sizeof(int32_t));
+        const int32_t *fs = w->fs, *fa = w->fa;
+        if (r == rc - 1) { /* the last slice sits at the bottom (rel == 0): what is left */
+            fs = w->frest;
+            fa = w->frest_abs;
         } else {
             if (dense) {
                 tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
-                for (int f = 0; f < nfail; f++) {
+                for (int f = 0; f < nfail; f++)
                     w->fs[f] = w->R[w->fail[f]];
-                    w->fa[f] = R->noise ? w->Ra[w->fail[f]] : 0;
-                }
+                if (R->noise)
+                    for (int f = 0; f < nfail; f++)
+                        w->fa[f] = w->Ra[w->fail[f]];
             } else {
                 for (int f = 0; f < nfail; f++)
                     dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
             }
-            for (int f = 0; f < nfail; f++) {
+            for (int f = 0; f < nfail; f++)
                 w->frest[f] -= w->fs[f] * (1 << rel);
-                w->frest_abs[f] -= w->fa[f] * (1 << rel);
-            }
+            if (R->noise)
+                for (int f = 0; f < nfail; f++)
+                    w->frest_abs[f] -= w->fa[f] * (1 << rel);
         }
         if (R->noise) {
             key.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
@@ -348,7 +355,7 @@ static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc
         }
         int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level};
-        R->stage->adc_tile(&a, NULL, 1, nfail, w->fs, w->fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
+        R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)
                 w->fconst[f] += weight * flipmax *
