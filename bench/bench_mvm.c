@@ -8,7 +8,8 @@
  * the psums so a faster kernel that changes the answer shows at once.
  *
  * usage: bench_mvm [--threads T] [--reps R] [--m M] [--kernel NAME] [--md FILE]
- *                  [--presets a,b,...] [--noise off|on|both] [--no-hist] */
+ *                  [--presets a,b,...] [--noise off|on|both] [--no-hist]
+ *                  [--xsigma S]   (nonzero inputs |N(0, S)|, default 40) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ static double uniform(uint64_t *s) { return ((double)(next(s) >> 11) + 0.5) * 0x
 static double normal(uint64_t *s) { return sqrt(-2.0 * log(uniform(s))) * cos(6.283185307179586 * uniform(s)); }
 static long clampl(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static void make_layer(int K, int N, int M, int8_t *W, uint8_t *X)
+static void make_layer(int K, int N, int M, int8_t *W, uint8_t *X, double xsigma)
 {
     uint64_t seed = 1;
     double *mu = malloc(sizeof(double) * (size_t)N);
@@ -68,12 +69,13 @@ static void make_layer(int K, int N, int M, int8_t *W, uint8_t *X)
         for (int n = 0; n < N; n++)
             W[(size_t)k * N + n] = (int8_t)clampl(lround(mu[n] + 24.0 * normal(&seed)), -128, 127);
     for (size_t i = 0; i < (size_t)M * K; i++)
-        X[i] = uniform(&seed) < 0.5 ? 0 : (uint8_t)clampl(lround(fabs(40.0 * normal(&seed))), 0, 255);
+        X[i] = uniform(&seed) < 0.5 ? 0 : (uint8_t)clampl(lround(fabs(xsigma * normal(&seed))), 0, 255);
     free(mu);
 }
 
 int main(int argc, char **argv)
 {
+    double xsigma = 40.0;
     int threads = 2, reps = 15, M = 256, K = 512, N = 512, hist = 1, noise_lo = 0, noise_hi = 1;
     const char *kernel = NULL, *md = NULL, *presets = "isaac,raella-nospec,raella,zero-offset";
     for (int i = 1; i < argc; i++) {
@@ -93,10 +95,12 @@ int main(int argc, char **argv)
             i++;
             noise_lo = strcmp(argv[i], "on") == 0;
             noise_hi = strcmp(argv[i], "off") != 0;
-        } else if (!strcmp(argv[i], "--no-hist"))
+        } else if (!strcmp(argv[i], "--xsigma") && i + 1 < argc)
+            xsigma = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--no-hist"))
             hist = 0;
         else {
-            fprintf(stderr, "usage: %s [--threads T] [--reps R] [--m M] [--kernel NAME] [--md FILE] [--presets LIST] [--noise off|on|both] [--no-hist]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads T] [--reps R] [--m M] [--kernel NAME] [--md FILE] [--presets LIST] [--noise off|on|both] [--no-hist] [--xsigma S]\n", argv[0]);
             return 2;
         }
     }
@@ -110,7 +114,7 @@ int main(int argc, char **argv)
     double *t = malloc(sizeof(double) * (size_t)reps);
     if (!W || !X || !P || !t)
         return 1;
-    make_layer(K, N, M, W, X);
+    make_layer(K, N, M, W, X, xsigma);
 
     /* the digital bound: oneDNN's int8 GEMM on the same shape and threads */
     omp_set_num_threads(threads); /* oneDNN here uses the OpenMP runtime */
@@ -142,9 +146,9 @@ int main(int argc, char **argv)
     }
     char head[512];
     snprintf(head, sizeof head,
-             "W %dx%d int8, X %dx%d uint8 (ReLU-like); kernel %s; %d threads; median of %d; histogram %s\n"
+             "W %dx%d int8, X %dx%d uint8 (ReLU-like, |N(0, %g)|); kernel %s; %d threads; median of %d; histogram %s\n"
              "oneDNN dnnl_gemm_u8s8s32: %.3f ms = %.1f GMAC/s\n\n",
-             K, N, M, K, cim_ctx_kernel_name(ctx), threads, reps, hist ? "on" : "off", t_dnnl * 1e3, macs / t_dnnl / 1e9);
+             K, N, M, K, xsigma, cim_ctx_kernel_name(ctx), threads, reps, hist ? "on" : "off", t_dnnl * 1e3, macs / t_dnnl / 1e9);
     printf("%s", head);
     const char *hdr = "| preset | noise | ms | logical GMAC/s | slice products | slice GMAC/s | vs oneDNN time | converts/MAC | checksum |\n"
                       "|---|---|---:|---:|---:|---:|---:|---:|---|\n";

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "cimsim/stats.h"
+#include "compact_table.h"
 
 typedef struct cim_adc_row {
     int32_t qmin, qmax;  /* code range (|codes| < 2^24) */
