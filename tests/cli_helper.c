@@ -1,10 +1,13 @@
 /* cli_helper.c: a tool for tests/test_cli.sh, independent of the crossbar engine.
  *   cli_helper matmul W.npy X.npy ZX OUT.npy   exact int32 (X - ZX) @ W
  *   cli_helper mknpy DTYPE OUT.npy D0 [D1 ...]  an array of a pattern (i*37 % 251)
- *   cli_helper same A.npy B.npy                 exit 0 iff same dtype, shape and data */
+ *   cli_helper same A.npy B.npy                 exit 0 iff same dtype, shape and data
+ *   cli_helper fnv A.npy                        FNV-1a 64 of the data bytes, in hex
+ *   cli_helper counters S.json                  the counters tests/data/golden.txt pins */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "cimsim/cimsim.h"
 
 static int die(cim_ctx *ctx, const char *what)
@@ -73,6 +76,31 @@ int main(int argc, char **argv)
                      : 1;
         cim_npy_free(ctx, &A);
         cim_npy_free(ctx, &B);
+    } else if (strcmp(argv[1], "fnv") == 0 && argc == 3) {
+        cim_npy A = {0};
+        if (cim_npy_read(ctx, argv[2], 0, &A)) {
+            rc = die(ctx, "read");
+        } else {
+            uint64_t h = 0xcbf29ce484222325ull;
+            const unsigned char *b = A.data;
+            for (size_t i = 0; i < A.count * esize(A.dtype); i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+            printf("%016llx\n", (unsigned long long)h);
+            rc = 0;
+        }
+        cim_npy_free(ctx, &A);
+    } else if (strcmp(argv[1], "counters") == 0 && argc == 3) {
+        json_error_t err;
+        json_t *o = json_load_file(argv[2], 0, &err);
+        const char *keys[] = {"adc_converts", "adc_converts_recovery", "saturations", "true_clips",
+                              "speculation_failures", "dac_pulses", "device_activations", "cell_level_sum",
+                              "crossbar_cycles"};
+        rc = o ? 0 : die(NULL, err.text);
+        for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++)
+            printf("%s%s=%lld", i ? " " : "", keys[i], (long long)json_integer_value(json_object_get(o, keys[i])));
+        if (o)
+            printf("\n");
+        json_decref(o);
     }
     cim_ctx_destroy(ctx);
     return rc;

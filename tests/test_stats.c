@@ -87,11 +87,66 @@ static void test_add_and_ratio(void **state)
     cim_ctx_destroy(ctx);
 }
 
+typedef struct {
+    int calls, cancel_at;
+    uint64_t last;
+} progress_probe;
+
+static int on_progress(void *ud, uint64_t done, uint64_t total)
+{
+    progress_probe *p = ud;
+    assert_true(done > p->last && done <= total);
+    p->last = done;
+    return ++p->calls == p->cancel_at;
+}
+
+/* Progress is reported per block of vectors, in order, ending at the total; a
+ * callback returning nonzero cancels the run with an error. */
+static void test_progress_and_cancel(void **state)
+{
+    (void)state;
+    enum { K = 64, N = 16, M = 700 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N];
+    memset(w, 3, sizeof w);
+    memset(x, 5, sizeof x);
+    cim_ctx *ctx = tu_ctx();
+    cim_xbar_config c;
+    cim_config_preset(ctx, "raella", &c);
+    cim_weights wt = {w, CIM_INT8, K, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+    cim_run_options ro;
+    cim_run_options_default(&ro);
+    progress_probe pr = {0, 0, 0};
+    ro.progress = on_progress;
+    ro.progress_ud = &pr;
+    assert_int_equal(cim_layer_run(ctx, L, x, M, p, NULL, &ro), CIM_OK);
+    assert_true(pr.calls >= 3); /* 700 vectors are at least three blocks */
+    assert_int_equal(pr.last, M);
+    progress_probe cancel = {0, 2, 0};
+    ro.progress_ud = &cancel;
+    assert_int_equal(cim_layer_run(ctx, L, x, M, p, NULL, &ro), CIM_ERR_ARG);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "cancelled"));
+    assert_int_equal(cancel.calls, 2);
+    /* M = 0 is a valid empty run */
+    cim_stats st;
+    assert_int_equal(cim_layer_run(ctx, L, x, 0, p, &st, NULL), CIM_OK);
+    assert_int_equal(st.macs, 0);
+    /* bad arguments */
+    assert_int_equal(cim_layer_run(ctx, L, NULL, 3, p, NULL, NULL), CIM_ERR_ARG);
+    assert_int_equal(cim_layer_run(ctx, L, x, -1, p, NULL, NULL), CIM_ERR_ARG);
+    cim_layer_free(ctx, L);
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_keys),
         cmocka_unit_test(test_add_and_ratio),
+        cmocka_unit_test(test_progress_and_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
