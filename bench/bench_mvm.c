@@ -1,7 +1,7 @@
 /* bench_mvm.c: the crossbar engine's speed against the digital bound, in one run.
  *
- * W: 512x512 int8 normal-like, X: M x 512 uint8 ReLU-like (about half zeros), as
- * made by tools/gen_layer.c (seed 1). Each preset runs with noise off and on
+ * W: 512x512 int8 normal-like, X: M x 512 uint8 ReLU-like (about half zeros):
+ * tools/synth_layer.h with seed 1, the bundled data/layer512 for M = 256. Each preset runs with noise off and on
  * (E = 0.04); in the same run oneDNN's dnnl_gemm_u8s8s32 computes the same
  * shape. Reported: median time, logical 8-bit GMAC/s (M*K*N / time), the ratio
  * to oneDNN's int8 GEMM, slice products per second, and an FNV-1a checksum of
@@ -18,6 +18,7 @@
 #include <dnnl.h>
 #include <omp.h>
 #include "cimsim/cimsim.h"
+#include "synth_layer.h"
 
 static double now(void)
 {
@@ -45,32 +46,6 @@ static uint64_t fnv1a(const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
-}
-
-/* Same generator as tools/gen_layer.c. */
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static double uniform(uint64_t *s) { return ((double)(next(s) >> 11) + 0.5) * 0x1.0p-53; }
-static double normal(uint64_t *s) { return sqrt(-2.0 * log(uniform(s))) * cos(6.283185307179586 * uniform(s)); }
-static long clampl(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-static void make_layer(int K, int N, int M, int8_t *W, uint8_t *X, double xsigma)
-{
-    uint64_t seed = 1;
-    double *mu = malloc(sizeof(double) * (size_t)N);
-    for (int n = 0; n < N; n++)
-        mu[n] = 6.0 * normal(&seed);
-    for (int k = 0; k < K; k++)
-        for (int n = 0; n < N; n++)
-            W[(size_t)k * N + n] = (int8_t)clampl(lround(mu[n] + 24.0 * normal(&seed)), -128, 127);
-    for (size_t i = 0; i < (size_t)M * K; i++)
-        X[i] = uniform(&seed) < 0.5 ? 0 : (uint8_t)clampl(lround(fabs(xsigma * normal(&seed))), 0, 255);
-    free(mu);
 }
 
 int main(int argc, char **argv)
@@ -114,7 +89,8 @@ int main(int argc, char **argv)
     double *t = malloc(sizeof(double) * (size_t)reps);
     if (!W || !X || !P || !t)
         return 1;
-    make_layer(K, N, M, W, X, xsigma);
+    if (synth_layer(K, N, M, 1, xsigma, W, X))
+        return 1;
 
     /* Program every configuration first; then each repetition times oneDNN and
      * every configuration once, in turn, so that the phases of a shared,

@@ -25,6 +25,11 @@ int cli_int(const char *s, long lo, long hi, const char *what, long *out);
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_fail(const char *cmd, cim_ctx *ctx, cim_status st);
 
+/* --noise E and --seed S (either may be NULL): parse (2 and a message on a bad
+ * value; -1 for "not given"), then apply to a config. */
+int cli_noise_args(const char *cmd, const char *noise_s, const char *seed_s, double *noise, long long *seed);
+void cli_apply_noise(cim_xbar_config *cfg, double noise, long long seed);
+
 /* A context with `threads` threads (0 = default). */
 cim_ctx *cli_ctx(const char *cmd, int threads, int verbose);
 

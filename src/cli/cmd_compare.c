@@ -276,24 +276,10 @@ int cli_compare(int argc, char **argv)
         if (err)
             return 2;
     }
-    double noise = -1;
-    if (noise_s) {
-        char *end;
-        noise = strtod(noise_s, &end);
-        if (end == noise_s || *end || !(noise >= 0 && noise <= 100)) {
-            cli_error("compare", "--noise: '%s' is not a level in 0..100", noise_s);
-            return 2;
-        }
-    }
-    long long seed = -1;
-    if (seed_s) {
-        char *end;
-        seed = strtoll(seed_s, &end, 0);
-        if (end == seed_s || *end || seed < 0) {
-            cli_error("compare", "--seed: '%s' is not a non-negative integer", seed_s);
-            return 2;
-        }
-    }
+    double noise;
+    long long seed;
+    if (cli_noise_args("compare", noise_s, seed_s, &noise, &seed))
+        return 2;
     cim_ctx *ctx = cli_ctx("compare", (int)threads, 0);
     if (!ctx)
         return 1;
@@ -329,12 +315,7 @@ int cli_compare(int argc, char **argv)
             rc = cli_fail("compare", ctx, st);
             goto done;
         }
-        if (noise >= 0) {
-            cfg.noise.model = noise > 0 ? CIM_NOISE_GAUSSIAN_COLSUM : CIM_NOISE_NONE;
-            cfg.noise.level = noise;
-        }
-        if (seed >= 0)
-            cfg.noise.seed = (uint64_t)seed;
+        cli_apply_noise(&cfg, noise, seed);
         cim_config_summary(&cfg, res[n].summary, sizeof res[n].summary);
         cim_weights w = {W.data, CIM_INT8, K, N, NULL};
         cim_layer *layer = NULL;

@@ -98,27 +98,13 @@ int cli_mvm(int argc, char **argv)
         rc = cli_fail("mvm", ctx, st);
         goto done;
     }
-    if (noise_s) {
-        char *end;
-        double e = strtod(noise_s, &end);
-        if (end == noise_s || *end || !(e >= 0.0 && e <= 100.0)) {
-            cli_error("mvm", "--noise: '%s' is not a level in 0..100", noise_s);
-            rc = 2;
-            goto done;
-        }
-        cfg.noise.model = e > 0.0 ? CIM_NOISE_GAUSSIAN_COLSUM : CIM_NOISE_NONE;
-        cfg.noise.level = e;
+    double noise;
+    long long seed;
+    if (cli_noise_args("mvm", noise_s, seed_s, &noise, &seed)) {
+        rc = 2;
+        goto done;
     }
-    if (seed_s) {
-        char *end;
-        unsigned long long sd = strtoull(seed_s, &end, 0);
-        if (end == seed_s || *end || seed_s[0] == '-') {
-            cli_error("mvm", "--seed: '%s' is not a non-negative integer", seed_s);
-            rc = 2;
-            goto done;
-        }
-        cfg.noise.seed = sd;
-    }
+    cli_apply_noise(&cfg, noise, seed);
     if (cli_read_layer("mvm", ctx, wpath, xpath, &W, &X))
         goto done;
     int K = (int)W.shape[0], N = (int)W.shape[1], M = (int)X.shape[0];

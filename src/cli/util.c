@@ -136,3 +136,37 @@ int cli_read_layer(const char *cmd, cim_ctx *ctx, const char *wpath, const char 
     }
     return 0;
 }
+
+int cli_noise_args(const char *cmd, const char *noise_s, const char *seed_s, double *noise, long long *seed)
+{
+    *noise = -1;
+    *seed = -1;
+    if (noise_s) {
+        char *end;
+        *noise = strtod(noise_s, &end);
+        if (end == noise_s || *end || !(*noise >= 0.0 && *noise <= 100.0)) {
+            cli_error(cmd, "--noise: '%s' is not a level in 0..100", noise_s);
+            return 2;
+        }
+    }
+    if (seed_s) {
+        char *end;
+        errno = 0;
+        *seed = strtoll(seed_s, &end, 0);
+        if (end == seed_s || *end || errno || *seed < 0) {
+            cli_error(cmd, "--seed: '%s' is not a non-negative integer", seed_s);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+void cli_apply_noise(cim_xbar_config *cfg, double noise, long long seed)
+{
+    if (noise >= 0) {
+        cfg->noise.model = noise > 0 ? CIM_NOISE_GAUSSIAN_COLSUM : CIM_NOISE_NONE;
+        cfg->noise.level = noise;
+    }
+    if (seed >= 0)
+        cfg->noise.seed = (uint64_t)seed;
+}

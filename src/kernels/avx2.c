@@ -24,10 +24,10 @@
  * registers (4 rows spill one accumulator). Panels outer, rows inner, so one
  * panel (Kp * 16 bytes) stays in L1.
  */
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 #include "kernel.h"
+#include "cpu.h"
 
 #define PANEL_GROUP_BYTES (CIM_KERNEL_NR * CIM_KERNEL_KR) /* 64 */
 #define MR 3 /* rows of A per micro-tile */
@@ -156,42 +156,11 @@ static int32_t avx2_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return _mm_cvtsi128_si32(t);
 }
 
-/* supported() runs before anything has checked the CPU, so keep the
- * compiler from using any of this file's extensions in it. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define CIM_BASELINE_ISA __attribute__((target("no-avx2,no-avx,no-fma,no-bmi2")))
-#else
-#define CIM_BASELINE_ISA
-#endif
-
-CIM_BASELINE_ISA static uint64_t read_xcr0(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 CIM_BASELINE_ISA static int avx2_supported(void)
 {
-    /* The __cpuid macros of <cpuid.h> are plain inline asm, so everything
-     * stays inside this function (the static inline __get_cpuid* helpers
-     * could be emitted out of line with this file's ISA flags). */
-    unsigned a, b, c, d;
-    __cpuid(0, a, b, c, d);
-    const unsigned max_leaf = a;
-    if (max_leaf < 7)
-        return 0;
-    __cpuid(1, a, b, c, d);
-    /* FMA (12), OSXSAVE (27), AVX (28). */
-    const unsigned need_ecx = (1u << 12) | (1u << 27) | (1u << 28);
-    if ((c & need_ecx) != need_ecx)
-        return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    const unsigned need_ebx = (1u << 5) /* AVX2 */ | (1u << 8) /* BMI2 */;
-    if ((b & need_ebx) != need_ebx)
-        return 0;
-    /* XCR0: SSE (1) and AVX (2) state enabled by the OS. */
-    return (read_xcr0() & 6u) == 6u;
+    cim_cpu c;
+    cim_cpu_detect(&c);
+    return c.os_avx && c.fma && c.avx2 && c.bmi2;
 }
 
 const cim_kernel cim_kernel_avx2 = {

@@ -30,10 +30,10 @@
  * tile shapes, 92-100% of a register-only vpdpbusd loop (~455 GMAC/s) and
  * 1.1-2.5x oneDNN 2.6's dnnl_gemm_u8s8s32 (bench/bench_kernels.c).
  */
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 #include "kernel.h"
+#include "cpu.h"
 
 #define PANEL_GROUP_BYTES (CIM_KERNEL_NR * CIM_KERNEL_KR) /* 64: one (panel, k-group) */
 
@@ -216,50 +216,11 @@ static int32_t vnni_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return _mm512_reduce_add_epi32(s);
 }
 
-/* supported() runs before anything has checked the CPU, so keep the
- * compiler from using any of this file's extensions in it. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define CIM_BASELINE_ISA                                                                        \
-    __attribute__((target("no-avx512f,no-avx512bw,no-avx512vl,no-avx512dq,no-avx512vnni,"      \
-                          "no-avx2,no-avx,no-fma,no-bmi2")))
-#else
-#define CIM_BASELINE_ISA
-#endif
-
-CIM_BASELINE_ISA static uint64_t read_xcr0(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 CIM_BASELINE_ISA static int vnni_supported(void)
 {
-    /* The __cpuid macros of <cpuid.h> are plain inline asm, so everything
-     * stays inside this function (the static inline __get_cpuid* helpers
-     * could be emitted out of line with this file's ISA flags). */
-    unsigned a, b, c, d;
-    __cpuid(0, a, b, c, d);
-    const unsigned max_leaf = a;
-    if (max_leaf < 7)
-        return 0;
-    __cpuid(1, a, b, c, d);
-    const unsigned leaf1_ecx = c;
-    /* OSXSAVE (27) before XGETBV; AVX (28) and FMA (12) for this file's flags. */
-    if (!(leaf1_ecx & (1u << 27)) || !(leaf1_ecx & (1u << 28)) || !(leaf1_ecx & (1u << 12)))
-        return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    const unsigned need_ebx = (1u << 5)    /* AVX2 */
-                              | (1u << 8)  /* BMI2 */
-                              | (1u << 16) /* AVX512F */
-                              | (1u << 17) /* AVX512DQ */
-                              | (1u << 30) /* AVX512BW */
-                              | (1u << 31) /* AVX512VL */;
-    if ((b & need_ebx) != need_ebx || !(c & (1u << 11)) /* AVX512_VNNI */)
-        return 0;
-    /* XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7). */
-    const uint64_t need_xcr0 = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-    return (read_xcr0() & need_xcr0) == need_xcr0;
+    cim_cpu c;
+    cim_cpu_detect(&c);
+    return c.os_avx512 && c.fma && c.avx2 && c.bmi2 && c.avx512f && c.avx512dq && c.avx512bw && c.avx512vl && c.avx512vnni;
 }
 
 const cim_kernel cim_kernel_avx512vnni = {

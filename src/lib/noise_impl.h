@@ -17,6 +17,28 @@
 #define CIM_PHILOX_W0 0x9E3779B9u
 #define CIM_PHILOX_W1 0xBB67AE85u
 
+/* Philox4x32-10 in place on counter x with key (k0, k1): ten rounds, the key
+ * bumped by the Weyl constants between them (Random123's philox4x32_R). */
+static inline void cim_philox4x32_10(uint32_t x[4], uint32_t k0, uint32_t k1)
+{
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+#pragma GCC unroll 10
+    for (int r = 0; r < 10; r++) {
+        uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
+        x1 = (uint32_t)p1;
+        x3 = (uint32_t)p0;
+        x0 = n0;
+        x2 = n2;
+        k0 += CIM_PHILOX_W0;
+        k1 += CIM_PHILOX_W1;
+    }
+    x[0] = x0;
+    x[1] = x1;
+    x[2] = x2;
+    x[3] = x3;
+}
+
 /* The fixed counter words of a key; word 1 is the channel group. */
 static inline void cim_noise_ctr(const cim_noise_key *k, uint32_t c[4])
 {
@@ -98,22 +120,12 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
     cim_noise_ctr(k, c);
     const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
     for (int g = 0; g < ngroups; g++) {
-        uint32_t x0 = c[0], x1 = g0 + (uint32_t)g, x2 = c[2], x3 = c[3], k0 = key0, k1 = key1;
-#pragma GCC unroll 10
-        for (int r = 0; r < 10; r++) {
-            uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
-            x1 = (uint32_t)p1;
-            x3 = (uint32_t)p0;
-            x0 = n0;
-            x2 = n2;
-            k0 += CIM_PHILOX_W0;
-            k1 += CIM_PHILOX_W1;
-        }
-        o0[g] = x0;
-        o1[g] = x1;
-        o2[g] = x2;
-        o3[g] = x3;
+        uint32_t x[4] = {c[0], g0 + (uint32_t)g, c[2], c[3]};
+        cim_philox4x32_10(x, key0, key1);
+        o0[g] = x[0];
+        o1[g] = x[1];
+        o2[g] = x[2];
+        o3[g] = x[3];
     }
     for (int g = 0; g < ngroups; g++) {
         /* Box-Muller: words 0 and 2 give radii, words 1 and 3 angles */
@@ -159,23 +171,13 @@ static inline void cim_noise_points_impl(const cim_noise_key *k, const uint64_t 
         cim_noise_ctr(k, c);
         for (int g = 0; g < n; g++) {
             uint64_t v = vectors[base + g];
-            uint32_t x0 = (uint32_t)v, x1 = channels[base + g] >> 2,
-                     x2 = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u), x3 = c[3], k0 = key0, k1 = key1;
-#pragma GCC unroll 10
-            for (int r = 0; r < 10; r++) {
-                uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
-                uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
-                x1 = (uint32_t)p1;
-                x3 = (uint32_t)p0;
-                x0 = n0;
-                x2 = n2;
-                k0 += CIM_PHILOX_W0;
-                k1 += CIM_PHILOX_W1;
-            }
-            o[0][g] = x0;
-            o[1][g] = x1;
-            o[2][g] = x2;
-            o[3][g] = x3;
+            uint32_t x[4] = {(uint32_t)v, channels[base + g] >> 2,
+                             (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u), c[3]};
+            cim_philox4x32_10(x, key0, key1);
+            o[0][g] = x[0];
+            o[1][g] = x[1];
+            o[2][g] = x[2];
+            o[3][g] = x[3];
         }
         for (int g = 0; g < n; g++) {
             /* lanes 0, 1 use words 0, 1; lanes 2, 3 words 2, 3 (cim_noise_groups_impl) */
