@@ -168,22 +168,48 @@ static void test_error_statistics(void **state)
     cim_ctx_destroy(ctx);
 }
 
-/* 32- and 64-bit accumulation give the same bits, noise on and off. */
+/* 32- and 64-bit accumulation give the same bits, noise on and off, for the
+ * presets and for combinations they do not use (flip with speculation, dropped
+ * LSBs, signed_split). */
 static void test_accumulator_widths(void **state)
 {
     (void)state;
     fill();
     static int32_t a[M * N], b[M * N];
     cim_ctx *ctx = ctx_with(NULL, 2);
-    const char *presets[] = {"raella", "isaac", "raella-nospec", "zero-offset"};
-    for (int p = 0; p < 4; p++)
+    for (int p = 0; p < 7; p++)
         for (int noise = 0; noise <= 1; noise++) {
             cim_xbar_config c;
-            assert_int_equal(cim_config_preset(ctx, presets[p], &c), CIM_OK);
+            const char *base = p < 4 ? (const char *[]){"raella", "isaac", "raella-nospec", "zero-offset"}[p]
+                                     : p == 4 ? "isaac" : "raella";
+            assert_int_equal(cim_config_preset(ctx, base, &c), CIM_OK);
+            if (p == 4) { /* ISAAC's flip with dynamic input slicing and a small ADC */
+                c.speculation = 1;
+                c.dac_bits = 2;
+                c.n_input_slices = 4;
+                for (int i = 0; i < 4; i++)
+                    c.input_slices[i] = 2;
+                c.adc.bits = 6;
+            }
+            if (p == 5) { /* signed inputs and dropped LSBs */
+                c.zx = 100;
+                c.adc.drop_lsbs = 1;
+            }
+            if (p == 6) { /* flip and drop_lsbs, static slicing */
+                c.encoding = CIM_ENC_OFFSET;
+                c.flip = 1;
+                c.speculation = 0;
+                c.n_input_slices = 2;
+                c.input_slices[0] = c.input_slices[1] = 4;
+                c.adc.bits = 8;
+                c.adc.is_signed = 0;
+                c.adc.drop_lsbs = 2;
+            }
             c.noise.model = noise ? CIM_NOISE_GAUSSIAN_COLSUM : CIM_NOISE_NONE;
             c.noise.level = 0.1;
             c.noise.seed = 3;
-            c.adc.drop_lsbs = p == 2 ? 1 : 0;
+            if (p == 2)
+                c.adc.drop_lsbs = 1;
             cim_weights w = {W, CIM_INT8, K, N, NULL};
             cim_layer *L = NULL;
             assert_int_equal(cim_layer_program(ctx, &c, &w, 1, NULL, &L), CIM_OK);
@@ -195,6 +221,8 @@ static void test_accumulator_widths(void **state)
             assert_int_equal(cim_layer_run(ctx, L, X, M, b, &sb, &ro), CIM_OK);
             assert_memory_equal(a, b, sizeof a);
             assert_memory_equal(&sa, &sb, sizeof sa);
+            if (p == 4)
+                assert_true(sa.speculation_failures > 0);
             cim_layer_free(ctx, L);
         }
     cim_ctx_destroy(ctx);

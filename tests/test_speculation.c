@@ -148,6 +148,36 @@ static void test_uneven_recovery(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* ISAAC's flip under dynamic input slicing: a complemented column holds 0, an
+ * unsigned ADC flags 0 (it is qmin), so speculation "fails" and recovery
+ * re-runs the bits; each recovery slice is recovered digitally as
+ * (2^s - 1) * slice sum - q 2^t and the result is exact. */
+static void test_flip_with_speculation(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const int spec[2] = {4, 4};
+    cim_xbar_config c;
+    cim_stats st;
+    int32_t p[2];
+    spec_config(&c, spec, 2, 1);
+    c.encoding = CIM_ENC_OFFSET;
+    c.flip = 1;
+    c.adc.bits = 4;
+    c.adc.is_signed = 0;
+    /* column 0: w = (127, 127): u = 255, 255, flipped to 0, 0; column 1:
+     * w = (-128, -127): u = 0, 1, not flipped */
+    const int8_t w[4] = {127, -128, 127, -127};
+    const uint8_t x[2] = {0x35, 0x12};
+    run(ctx, &c, w, 2, x, p, &st);
+    assert_int_equal(p[0], 127 * (0x35 + 0x12));
+    assert_int_equal(p[1], 0x35 * -128 + 0x12 * -127);
+    assert_int_equal(st.speculation_failures, 2);      /* column 0, both nibbles */
+    assert_int_equal(st.adc_converts_recovery, 8);
+    assert_int_equal(st.true_clips, 0);
+    cim_ctx_destroy(ctx);
+}
+
 /* RAELLA on a whole random layer: recovery never loses anything a no-spec run
  * keeps when recovery itself does not saturate; converts are counted per
  * failed column. */
@@ -188,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_success_and_recovery),
         cmocka_unit_test(test_recovery_still_saturates),
         cmocka_unit_test(test_uneven_recovery),
+        cmocka_unit_test(test_flip_with_speculation),
         cmocka_unit_test(test_raella_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
