@@ -237,6 +237,37 @@ static void test_isaac_counts(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* A psum that does not fit int32 (K = 40000 rows of 255 x 255) is an error
+ * naming the vector and channel, never a wrapped value. */
+static void test_psum_overflow(void **state)
+{
+    (void)state;
+    enum { K = 40000 };
+    static uint8_t w[K], x[K];
+    memset(w, 255, sizeof w);
+    memset(x, 255, sizeof x);
+    int32_t zw = 0;
+    cim_ctx *ctx = tu_ctx();
+    cim_xbar_config c;
+    cim_config_default(&c);
+    c.encoding = CIM_ENC_DIFFERENTIAL;
+    c.rows = 32768;
+    c.cell_bits = c.dac_bits = 8;
+    c.n_weight_slices = c.n_input_slices = 1;
+    c.weight_slices[0] = c.input_slices[0] = 8;
+    c.adc.bits = 24;
+    c.adc.drop_lsbs = 20; /* a range of +-2^43: no clipping hides the overflow */
+    cim_weights wt = {w, CIM_UINT8, K, 1, &zw};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+    int32_t p = 0;
+    assert_int_equal(cim_layer_run(ctx, L, x, 1, &p, NULL, NULL), CIM_ERR_RANGE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "outside int32"));
+    assert_int_equal(cim_layer_run_exact(ctx, L, x, 1, &p), CIM_ERR_RANGE);
+    cim_layer_free(ctx, L);
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_drop_lsbs_round_half_even),
         cmocka_unit_test(test_flip),
         cmocka_unit_test(test_isaac_counts),
+        cmocka_unit_test(test_psum_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

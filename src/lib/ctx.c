@@ -226,8 +226,10 @@ cim_status cim_ctx_create(const cim_ctx_options *opts, cim_ctx **out)
 
 void cim_ctx_destroy(cim_ctx *ctx)
 {
-    if (ctx)
-        ctx->alloc(ctx->alloc_ud, ctx, 0);
+    if (!ctx)
+        return;
+    cim__run_ws_free(ctx);
+    ctx->alloc(ctx->alloc_ud, ctx, 0);
 }
 
 const char *cim_ctx_errmsg(const cim_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }

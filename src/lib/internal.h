@@ -19,8 +19,13 @@ struct cim_ctx {
     int threads;                /* resolved, >= 1 */
     const cim_kernel *kernel;   /* chosen column-sum kernel */
     const cim_stage *stage;     /* ADC and noise stages for the same ISA */
+    struct cim_run_ws *ws;      /* run buffers kept between runs (run.c) */
     char errmsg[CIM_ERRMSG_SIZE];
 };
+
+typedef struct cim_run_ws cim_run_ws;
+/* Free the context's run buffers (run.c). */
+void cim__run_ws_free(cim_ctx *ctx);
 
 /* Set the context's message (printf-style) and return `st`. ctx may be NULL. */
 cim_status cim__err(cim_ctx *ctx, cim_status st, const char *fmt, ...)

@@ -40,6 +40,8 @@ typedef struct {
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
     uint64_t hist_pending;     /* increments since the last flush */
+    int64_t bad_value;         /* a psum outside int32, at vector bad_m, channel bad_n */
+    int bad_m, bad_n, bad;
     cim_stats st;
 } worker;
 
@@ -57,9 +59,21 @@ typedef struct {
     int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk */
     int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
     int64_t *acc;              /* [ms][N] */
+    int32_t *psum;             /* the caller's output, at the superblock's first vector */
     worker *w;
     int nworkers;
 } run_state;
+
+/* The buffers of a run, kept in the context between runs (a context is used by
+ * one thread at a time) so that runs of many small batches allocate nothing. */
+struct cim_run_ws {
+    int nworkers;
+    size_t planes_cap, rs_cap, insum_cap, acc_cap, mag_cap, pulses_cap;
+    uint8_t *planes;
+    int32_t *rs;
+    int64_t *insum, *acc;
+    worker *w;
+};
 
 void cim_run_options_default(cim_run_options *o)
 {
@@ -67,38 +81,77 @@ void cim_run_options_default(cim_run_options *o)
     o->histogram = 1;
 }
 
-static void free_state(cim_ctx *ctx, run_state *R)
+static void free_worker(cim_ctx *ctx, worker *w)
 {
-    if (R->w)
-        for (int t = 0; t < R->nworkers; t++) {
-            cim__aligned_free(ctx, R->w[t].S);
-            cim__aligned_free(ctx, R->w[t].St);
-            cim__aligned_free(ctx, R->w[t].Ab);
-            cim__aligned_free(ctx, R->w[t].At);
-            cim__aligned_free(ctx, R->w[t].R);
-            cim__aligned_free(ctx, R->w[t].acc32);
-            cim__aligned_free(ctx, R->w[t].Ra);
-            cim__free(ctx, R->w[t].hist);
-            cim__free(ctx, R->w[t].fs);
-            cim__free(ctx, R->w[t].fa);
-            cim__free(ctx, R->w[t].facc);
-            cim__free(ctx, R->w[t].fconst);
-            cim__free(ctx, R->w[t].frest);
-            cim__free(ctx, R->w[t].frest_abs);
-            cim__free(ctx, R->w[t].fvec);
-            cim__free(ctx, R->w[t].fch);
-            cim__free(ctx, R->w[t].fz);
-            cim__free(ctx, R->w[t].mag);
-            cim__free(ctx, R->w[t].pulses);
-            cim__free(ctx, R->w[t].fail);
-            cim__free(ctx, R->w[t].z);
-            cim__free(ctx, R->w[t].ftot);
-        }
-    cim__free(ctx, R->w);
-    cim__aligned_free(ctx, R->planes);
-    cim__free(ctx, R->rs);
-    cim__free(ctx, R->insum);
-    cim__free(ctx, R->acc);
+    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->acc32, w->Ra};
+    void *plain[] = {w->hist, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
+                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
+    for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
+        cim__aligned_free(ctx, aligned[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        cim__free(ctx, plain[i]);
+}
+
+void cim__run_ws_free(cim_ctx *ctx)
+{
+    cim_run_ws *ws = ctx->ws;
+    if (!ws)
+        return;
+    if (ws->w)
+        for (int t = 0; t < ws->nworkers; t++)
+            free_worker(ctx, &ws->w[t]);
+    cim__free(ctx, ws->w);
+    cim__aligned_free(ctx, ws->planes);
+    cim__free(ctx, ws->rs);
+    cim__free(ctx, ws->insum);
+    cim__free(ctx, ws->acc);
+    cim__free(ctx, ws);
+    ctx->ws = NULL;
+}
+
+/* The tile-sized buffers of one worker. */
+static cim_status alloc_worker(cim_ctx *ctx, worker *w)
+{
+    const size_t nt = (size_t)TILE_M * TILE_N, tile = nt * sizeof(int32_t);
+    w->S = cim__aligned_alloc(ctx, tile);
+    w->St = cim__aligned_alloc(ctx, tile);
+    w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
+    w->At = cim__aligned_alloc(ctx, tile);
+    w->R = cim__aligned_alloc(ctx, tile);
+    w->Ra = cim__aligned_alloc(ctx, tile);
+    w->acc32 = cim__aligned_alloc(ctx, tile);
+    w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
+    w->z = cim__calloc(ctx, nt, sizeof(double));
+    w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
+    w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
+    w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
+    w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
+    w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
+    w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
+    w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
+    w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
+    w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
+    w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
+    w->fz = cim__calloc(ctx, nt, sizeof(double));
+    if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
+        !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
+        !w->fch || !w->fz)
+        return CIM_ERR_NOMEM;
+    return CIM_OK;
+}
+
+/* Make *p hold at least `need` bytes (contents not kept). */
+static int grow(cim_ctx *ctx, void **p, size_t *cap, size_t need, int aligned)
+{
+    if (*cap >= need && *p)
+        return 0;
+    if (aligned)
+        cim__aligned_free(ctx, *p);
+    else
+        cim__free(ctx, *p);
+    *p = aligned ? cim__aligned_alloc(ctx, need) : cim__malloc(ctx, need);
+    *cap = *p ? need : 0;
+    return *p ? 0 : -1;
 }
 
 static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
@@ -115,49 +168,57 @@ static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
         ms = (size_t)M;
     R->ms = (int)ms;
     R->plane_stride = ms * (size_t)L->kp_total;
-    R->planes = cim__aligned_calloc(ctx, R->plane_stride * (size_t)R->nplanes);
-    R->rs = cim__calloc(ctx, (size_t)R->nplanes * ms, (size_t)L->nchunks * sizeof(int32_t));
-    R->insum = cim__calloc(ctx, ms, (size_t)L->nchunks * sizeof(int64_t));
-    R->acc = cim__calloc(ctx, ms, (size_t)L->N * sizeof(int64_t));
     R->nworkers = ctx->threads;
-    R->w = cim__calloc(ctx, (size_t)R->nworkers, sizeof(worker));
-    if (!R->planes || !R->rs || !R->insum || !R->acc || !R->w)
-        return CIM_ERR_NOMEM;
-    size_t tile = (size_t)TILE_M * TILE_N * sizeof(int32_t);
-    for (int t = 0; t < R->nworkers; t++) {
-        worker *w = &R->w[t];
-        w->S = cim__aligned_alloc(ctx, tile);
-        w->St = cim__aligned_alloc(ctx, tile);
-        w->fail = cim__malloc(ctx, (size_t)TILE_M * TILE_N * sizeof(uint16_t));
-        w->z = cim__calloc(ctx, (size_t)TILE_M * TILE_N, sizeof(double));
-        w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
-        w->R = cim__aligned_alloc(ctx, tile);
-        w->acc32 = cim__aligned_alloc(ctx, tile);
-        w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
-        const size_t nt = (size_t)TILE_M * TILE_N;
-        w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
-        w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
-        w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
-        w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
-        w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
-        w->frest_abs = cim__malloc(ctx, nt * sizeof(int32_t));
-        w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
-        w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
-        w->fz = cim__calloc(ctx, nt, sizeof(double));
-        w->mag = cim__malloc(ctx, (size_t)L->K);
-        w->pulses = cim__malloc(ctx, (size_t)L->cfg.rows * sizeof(uint16_t));
-        if (!w->S || !w->St || !w->fail || !w->z || !w->R || !w->acc32 || !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs ||
-            !w->fvec || !w->fch || !w->fz || !w->mag || !w->pulses || !w->ftot)
+
+    cim_run_ws *ws = ctx->ws;
+    if (ws && ws->nworkers != R->nworkers) {
+        cim__run_ws_free(ctx);
+        ws = NULL;
+    }
+    if (!ws) {
+        ws = cim__calloc(ctx, 1, sizeof *ws);
+        if (!ws)
             return CIM_ERR_NOMEM;
-        w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
-        if (!w->Ab)
+        ctx->ws = ws;
+        ws->nworkers = R->nworkers;
+        ws->w = cim__calloc(ctx, (size_t)R->nworkers, sizeof(worker));
+        if (!ws->w) {
+            cim__run_ws_free(ctx);
             return CIM_ERR_NOMEM;
-        if (R->noise) {
-            w->At = cim__aligned_alloc(ctx, tile);
-            w->Ra = cim__aligned_alloc(ctx, tile);
-            if (!w->At || !w->Ra)
-                return CIM_ERR_NOMEM;
         }
+        for (int t = 0; t < R->nworkers; t++)
+            if (alloc_worker(ctx, &ws->w[t])) {
+                cim__run_ws_free(ctx);
+                return CIM_ERR_NOMEM;
+            }
+    }
+    size_t rows = (size_t)L->cfg.rows;
+    int bad = grow(ctx, (void **)&ws->planes, &ws->planes_cap, R->plane_stride * (size_t)R->nplanes, 1) ||
+              grow(ctx, (void **)&ws->rs, &ws->rs_cap, (size_t)R->nplanes * ms * (size_t)L->nchunks * sizeof(int32_t), 0) ||
+              grow(ctx, (void **)&ws->insum, &ws->insum_cap, ms * (size_t)L->nchunks * sizeof(int64_t), 0) ||
+              grow(ctx, (void **)&ws->acc, &ws->acc_cap, ms * (size_t)L->N * sizeof(int64_t), 0);
+    for (int t = 0; t < R->nworkers && !bad; t++) {
+        size_t mcap = ws->mag_cap, pcap = ws->pulses_cap;
+        bad = grow(ctx, (void **)&ws->w[t].mag, &mcap, (size_t)L->K, 0) ||
+              grow(ctx, (void **)&ws->w[t].pulses, &pcap, rows * sizeof(uint16_t), 0);
+        if (t == R->nworkers - 1 && !bad) {
+            ws->mag_cap = mcap;
+            ws->pulses_cap = pcap;
+        }
+    }
+    if (bad) { /* keep nothing half-grown */
+        cim__run_ws_free(ctx);
+        return CIM_ERR_NOMEM;
+    }
+    R->planes = ws->planes;
+    R->rs = ws->rs;
+    R->insum = ws->insum;
+    R->acc = ws->acc;
+    R->w = ws->w;
+    for (int t = 0; t < R->nworkers; t++) {
+        memset(&R->w[t].st, 0, sizeof R->w[t].st);
+        R->w[t].hist_pending = 0;
+        R->w[t].bad = 0;
     }
     return CIM_OK;
 }
@@ -205,6 +266,9 @@ static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int 
                 sum += (int32_t)v;
                 pulses[k] = (uint16_t)(pulses[k] + v);
             }
+            /* the kernels read whole padded chunks: the padding must be zero (the
+             * buffer is reused across layers) */
+            memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
             R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sum;
             pulses_all += (uint64_t)sum;
         }
@@ -481,6 +545,22 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
             for (int nn = 0; nn < nc; nn++)
                 acc[nn] += L->colconst[n0 + nn];
     }
+    /* Step 4, after the last phase: the tile's psums, checked against int32 */
+    if (phase == R->phases - 1)
+        for (int mm = 0; mm < mc; mm++) {
+            const int64_t *acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+            int32_t *out = R->psum + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+            for (int nn = 0; nn < nc; nn++) {
+                int64_t v = acc[nn];
+                if ((v < INT32_MIN || v > INT32_MAX) && !w->bad) {
+                    w->bad = 1;
+                    w->bad_value = v;
+                    w->bad_m = tm0 + mm;
+                    w->bad_n = n0 + nn;
+                }
+                out[nn] = (int32_t)v;
+            }
+        }
 }
 
 cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, int32_t *psum,
@@ -514,16 +594,15 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
                   R.noise ? L->cfg.noise.level : 0.0);
     R.acc32 = !opts->wide_accumulators && fits_int32(L, &R.adc);
     cim_status st = alloc_state(ctx, &R, M);
-    if (st) {
-        free_state(ctx, &R);
+    if (st)
         return st;
-    }
 
     int ntn = (L->N + TILE_N - 1) / TILE_N;
     for (int m0 = 0; m0 < M && st == CIM_OK; m0 += R.ms) {
         int mcount = M - m0 < R.ms ? M - m0 : R.ms;
         int ntm = (mcount + TILE_M - 1) / TILE_M;
         uint64_t sb_vector = R.vector_offset + (uint64_t)m0;
+        R.psum = psum + (size_t)m0 * (size_t)L->N;
         for (int phase = 0; phase < R.phases; phase++) {
 #pragma omp parallel num_threads(R.nworkers)
             {
@@ -539,32 +618,23 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
                 }
             }
         }
-        /* final psums of the superblock, checked against int32 */
-        for (int gm = 0; gm < mcount && st == CIM_OK; gm++)
-            for (int n = 0; n < L->N; n++) {
-                int64_t v = R.acc[(size_t)gm * (size_t)L->N + (size_t)n];
-                if (v < INT32_MIN || v > INT32_MAX) {
-                    st = cim__err(ctx, CIM_ERR_RANGE,
-                                  "psum of vector %d channel %d is %lld, outside int32", m0 + gm, n,
-                                  (long long)v);
-                    break;
-                }
-                psum[(size_t)(m0 + gm) * (size_t)L->N + (size_t)n] = (int32_t)v;
-            }
+        for (int t = 0; t < R.nworkers && st == CIM_OK; t++)
+            if (R.w[t].bad)
+                st = cim__err(ctx, CIM_ERR_RANGE, "psum of vector %d channel %d is %lld, outside int32",
+                              m0 + R.w[t].bad_m, R.w[t].bad_n, (long long)R.w[t].bad_value);
         if (st == CIM_OK && opts->progress &&
             opts->progress(opts->progress_ud, (uint64_t)(m0 + mcount), (uint64_t)M))
             st = cim__err(ctx, CIM_ERR_ARG, "run cancelled by the progress callback");
     }
+    for (int t = 0; t < R.nworkers; t++) /* also leaves the histogram tables zeroed */
+        flush_hist(&R.w[t]);
     if (st == CIM_OK && stats) {
-        for (int t = 0; t < R.nworkers; t++) {
-            flush_hist(&R.w[t]);
+        for (int t = 0; t < R.nworkers; t++)
             cim_stats_add(stats, &R.w[t].st);
-        }
         stats->vectors = (uint64_t)M;
         stats->macs = (uint64_t)M * (uint64_t)L->K * (uint64_t)L->N;
         stats->adc_converts = stats->adc_converts_speculative + stats->adc_converts_recovery;
     }
-    free_state(ctx, &R);
     return st;
 }
 
