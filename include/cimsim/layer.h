@@ -7,6 +7,9 @@
  * sliced into DAC cycles, every column sum converted by the ADC, the digital
  * terms added back. With an ADC wide enough never to saturate and noise off
  * the result is exactly the integer product above.
+ *
+ * A programmed layer is read-only while it runs: several contexts (threads) may
+ * run the same layer at once. Each context keeps its run buffers between runs.
  */
 #ifndef CIMSIM_LAYER_H
 #define CIMSIM_LAYER_H
