@@ -1,42 +1,29 @@
 /* noise_impl.h: the Gaussian noise generator, written once as plain C that
  * compilers vectorize (src/lib/noise.c for single values, src/kernels/stage_*.c
  * for rows). See noise.c for the counter layout and why the bits are the same
- * on every ISA. Philox4x32-10 here is Random123's (Salmon et al., SC'11),
- * laid out structure-of-arrays; tests/test_noise.c checks it against
- * Random123's own philox4x32 bit for bit. */
+ * on every ISA. The generator is Random123's Philox4x32-10 (librandom123-dev;
+ * Salmon et al., SC'11), called once per group of four channels in loops the
+ * compiler vectorizes. */
 #ifndef CIMSIM_NOISE_IMPL_H
 #define CIMSIM_NOISE_IMPL_H
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <Random123/philox.h>
 #include "noise.h"
 
-#define CIM_PHILOX_M0 0xD2511F53u
-#define CIM_PHILOX_M1 0xCD9E8D57u
-#define CIM_PHILOX_W0 0x9E3779B9u
-#define CIM_PHILOX_W1 0xBB67AE85u
 
-/* Philox4x32-10 in place on counter x with key (k0, k1): ten rounds, the key
- * bumped by the Weyl constants between them (Random123's philox4x32_R). */
+/* Philox4x32-10 in place on counter words x with key (k0, k1). */
 static inline void cim_philox4x32_10(uint32_t x[4], uint32_t k0, uint32_t k1)
 {
-    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-#pragma GCC unroll 10
-    for (int r = 0; r < 10; r++) {
-        uint64_t p0 = (uint64_t)CIM_PHILOX_M0 * x0, p1 = (uint64_t)CIM_PHILOX_M1 * x2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
-        x1 = (uint32_t)p1;
-        x3 = (uint32_t)p0;
-        x0 = n0;
-        x2 = n2;
-        k0 += CIM_PHILOX_W0;
-        k1 += CIM_PHILOX_W1;
-    }
-    x[0] = x0;
-    x[1] = x1;
-    x[2] = x2;
-    x[3] = x3;
+    philox4x32_ctr_t c = {{x[0], x[1], x[2], x[3]}};
+    philox4x32_key_t k = {{k0, k1}};
+    c = philox4x32_R(10, c, k);
+    x[0] = c.v[0];
+    x[1] = c.v[1];
+    x[2] = c.v[2];
+    x[3] = c.v[3];
 }
 
 /* The fixed counter words of a key; word 1 is the channel group. */
