@@ -1,6 +1,6 @@
 /* noise_impl.h: the Gaussian noise generator, written once as plain C that
- * compilers vectorize (src/lib/noise.c for single values, src/kernels/stage_*.c
- * for rows). See noise.c for the counter layout and why the bits are the same
+ * compilers vectorize (src/kernels/stage_*.c compile it per ISA). See noise.h
+ * for the counter layout and why the bits are the same
  * on every ISA. The generator is Random123's Philox4x32-10 (librandom123-dev;
  * Salmon et al., SC'11), called once per group of four channels in loops the
  * compiler vectorizes. */
