@@ -21,6 +21,16 @@
 
 enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
 
+/* The framework's own loops (building input planes, handling failures, the
+ * digital terms) are integer code that compilers vectorize: clone them for
+ * wider ISAs, chosen at load time by CPU feature (GCC's target_clones). Their
+ * results are the same bits on every clone. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(CIMSIM_NO_CLONES)
+#define CIM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define CIM_CLONES
+#endif
+
 typedef struct {
     int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
     int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
@@ -230,7 +240,7 @@ static inline cim_slice plane_bits(const cim_layer *L, int q)
 
 /* Step 1 for vector gm of the superblock: its planes, slice sums, input sums,
  * and the counters that depend only on the inputs. */
-static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int phase)
+CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int phase)
 {
     const cim_layer *L = R->L;
     uint64_t pulses_all = 0, devact = 0;
@@ -367,7 +377,7 @@ static void flush_hist(worker *w)
  * they are many); the last (least significant) one is the speculative sum
  * minus the others, exactly. All failures of one recovery slice go through the
  * ADC stage together, and each failure's total is added once. */
-static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
+CIM_CLONES static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
                     int i, int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key)
 {
     const cim_layer *L = R->L;
@@ -458,6 +468,61 @@ static int fits_int32(const cim_layer *L, const cim_adc *adc)
     return 2.0 * bound < 2147483647.0;
 }
 
+/* Steps 3 and 4 of a tile: the digital terms of this phase (semantics.md
+ * sections 2-3) and, after the last phase, the psums checked against int32.
+ * Integer loops the compiler vectorizes; cloned per ISA (same results). */
+CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, int n0, int nc, int phase)
+{
+    const cim_layer *L = R->L;
+    const int64_t sign = phase ? -1 : 1;
+    for (int mm = 0; mm < mc; mm++) {
+        int gm = tm0 + mm;
+        int64_t *restrict acc = R->acc + (size_t)gm * (size_t)L->N + (size_t)n0;
+        const int64_t *insum = R->insum + (size_t)gm * (size_t)L->nchunks;
+        if (L->cfg.encoding == CIM_ENC_OFFSET) {
+            int64_t total = 0;
+            for (int c = 0; c < L->nchunks; c++)
+                total += insum[c];
+            const int64_t d = sign * 128 * total;
+            for (int nn = 0; nn < nc; nn++)
+                acc[nn] -= d;
+        } else if (L->cfg.encoding == CIM_ENC_CENTER_OFFSET) {
+            for (int c = 0; c < L->nchunks; c++) {
+                const int16_t *restrict phi = L->centers + (size_t)c * (size_t)L->N + (size_t)n0;
+                const int64_t sc = sign * insum[c];
+                for (int nn = 0; nn < nc; nn++)
+                    acc[nn] += (int64_t)phi[nn] * sc;
+            }
+        }
+        if (phase == 0 && L->in_enc == CIM_IN_UNSIGNED) {
+            const int64_t *restrict cc = L->colconst + n0;
+            for (int nn = 0; nn < nc; nn++)
+                acc[nn] += cc[nn];
+        }
+    }
+    if (phase != R->phases - 1)
+        return;
+    for (int mm = 0; mm < mc; mm++) {
+        const int64_t *restrict acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+        int32_t *restrict out = R->psum + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+        int64_t lo = 0, hi = 0;
+        for (int nn = 0; nn < nc; nn++) {
+            lo = acc[nn] < lo ? acc[nn] : lo;
+            hi = acc[nn] > hi ? acc[nn] : hi;
+            out[nn] = (int32_t)acc[nn];
+        }
+        if ((lo < INT32_MIN || hi > INT32_MAX) && !w->bad)
+            for (int nn = 0; nn < nc; nn++)
+                if (acc[nn] < INT32_MIN || acc[nn] > INT32_MAX) {
+                    w->bad = 1;
+                    w->bad_value = acc[nn];
+                    w->bad_m = tm0 + mm;
+                    w->bad_n = n0 + nn;
+                    break;
+                }
+    }
+}
+
 /* Step 2: one tile (rows tm0.. of the superblock, channels n0..), one phase. */
 static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int phase)
 {
@@ -523,44 +588,7 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
             }
     }
 
-    /* Step 3: digital terms of this phase (semantics.md sections 2-3) */
-    for (int mm = 0; mm < mc; mm++) {
-        int gm = tm0 + mm;
-        int64_t *acc = R->acc + (size_t)gm * (size_t)L->N + (size_t)n0;
-        const int64_t *insum = R->insum + (size_t)gm * (size_t)L->nchunks;
-        if (L->cfg.encoding == CIM_ENC_OFFSET) {
-            int64_t total = 0;
-            for (int c = 0; c < L->nchunks; c++)
-                total += insum[c];
-            for (int nn = 0; nn < nc; nn++)
-                acc[nn] -= sign * 128 * total;
-        } else if (L->cfg.encoding == CIM_ENC_CENTER_OFFSET) {
-            for (int c = 0; c < L->nchunks; c++) {
-                const int16_t *phi = L->centers + (size_t)c * (size_t)L->N + (size_t)n0;
-                for (int nn = 0; nn < nc; nn++)
-                    acc[nn] += sign * phi[nn] * insum[c];
-            }
-        }
-        if (phase == 0 && L->in_enc == CIM_IN_UNSIGNED)
-            for (int nn = 0; nn < nc; nn++)
-                acc[nn] += L->colconst[n0 + nn];
-    }
-    /* Step 4, after the last phase: the tile's psums, checked against int32 */
-    if (phase == R->phases - 1)
-        for (int mm = 0; mm < mc; mm++) {
-            const int64_t *acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
-            int32_t *out = R->psum + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
-            for (int nn = 0; nn < nc; nn++) {
-                int64_t v = acc[nn];
-                if ((v < INT32_MIN || v > INT32_MAX) && !w->bad) {
-                    w->bad = 1;
-                    w->bad_value = v;
-                    w->bad_m = tm0 + mm;
-                    w->bad_n = n0 + nn;
-                }
-                out[nn] = (int32_t)v;
-            }
-        }
+    tile_epilogue(R, w, tm0, mc, n0, nc, phase);
 }
 
 cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, int32_t *psum,
