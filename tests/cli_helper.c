@@ -98,8 +98,19 @@ int main(int argc, char **argv)
         rc = o ? 0 : die(NULL, err.text);
         for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++)
             printf("%s%s=%lld", i ? " " : "", keys[i], (long long)json_integer_value(json_object_get(o, keys[i])));
-        if (o)
-            printf("\n");
+        if (o) { /* and a digest of the column-sum histogram */
+            uint64_t h = 0xcbf29ce484222325ull;
+            json_t *bins = json_object_get(json_object_get(o, "column_sum_histogram"), "bins"), *b;
+            size_t i;
+            json_array_foreach(bins, i, b) {
+                long long pair[2] = {(long long)json_integer_value(json_array_get(b, 0)),
+                                     (long long)json_integer_value(json_array_get(b, 1))};
+                const unsigned char *p = (const unsigned char *)pair;
+                for (size_t k = 0; k < sizeof pair; k++)
+                    h = (h ^ p[k]) * 0x100000001b3ull;
+            }
+            printf(" hist=%016llx\n", (unsigned long long)h);
+        }
         json_decref(o);
     }
     cim_ctx_destroy(ctx);

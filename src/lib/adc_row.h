@@ -29,6 +29,7 @@ typedef struct cim_adc_row {
     const uint8_t *flip; /* per column: 1 if stored complemented; NULL: none */
     int recoverable;     /* a flagged conversion is a failed speculation */
     double level;        /* noise level E; 0: noise off (nabs, z unused) */
+    int32_t hist_base;   /* histogram pair window: sums in [hist_base, hist_base + 255] */
 } cim_adc_row;
 
 /* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i
@@ -39,6 +40,12 @@ typedef struct cim_adc_row {
  * when stats are merged; out-of-range sums are counted in bits_out directly. */
 #define CIM_HIST_SLOTS (CIM_HIST_BINS + 2)
 #define CIM_HIST_WAYS 4
+/* ... followed by a pair table: two neighbouring sums a, b that both lie in the
+ * run's 256-value window [base, base + 255] count once, at (a - base) << 8 |
+ * (b - base) (half the increments; folded into the bins at flush), and a last
+ * slot that is never read. */
+#define CIM_HIST_PAIRS 65536
+#define CIM_HIST_TABLE (CIM_HIST_WAYS * CIM_HIST_SLOTS + CIM_HIST_PAIRS + 1)
 
 typedef struct cim_adc_counts {
     uint64_t saturations, clips;
@@ -52,35 +59,49 @@ static inline int cim__bits_of(int32_t s)
     return x ? 33 - __builtin_clz(x) : 1;
 }
 
-/* The histogram of one block of column sums. The slot of each sum is computed
- * in a vectorizable pass; the increments are a tight scalar loop spread over
- * CIM_HIST_WAYS tables; sums outside the exact range (rare) also count their
- * resolution in bits_out. */
-static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *restrict hist,
-                                  uint64_t *restrict bits_out)
+/* One sum into the single-value tables (the rare path). */
+static inline void cim_hist_one(int32_t x, uint32_t *restrict hist, uint64_t *restrict bits_out)
 {
-    int32_t idx[256];
-    int32_t out = 0;
-    for (int i = 0; i < n; i++) {
-        int32_t v = s[i] - CIM_HIST_MIN + 1;
-        int32_t c = v < 0 ? 0 : (v > CIM_HIST_BINS + 1 ? CIM_HIST_BINS + 1 : v);
-        out |= c != v || c == 0 || c == CIM_HIST_BINS + 1;
-        idx[i] = c + (i & (CIM_HIST_WAYS - 1)) * CIM_HIST_SLOTS;
+    int32_t v = x - CIM_HIST_MIN + 1;
+    hist[v < 0 ? 0 : (v > CIM_HIST_BINS + 1 ? CIM_HIST_BINS + 1 : v)]++;
+    if (x < CIM_HIST_MIN || x > CIM_HIST_MAX)
+        bits_out[cim__bits_of(x)]++;
+}
+
+/* The histogram of one block of n <= 256 column sums: pairs inside the window
+ * take one increment of the pair table (indices computed in a vectorizable
+ * pass, increments four at a time); other sums go one by one. */
+static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *restrict hist,
+                                  uint64_t *restrict bits_out, int32_t base)
+{
+    uint32_t *restrict pairs = hist + CIM_HIST_WAYS * CIM_HIST_SLOTS;
+    int32_t pidx[128];
+    int32_t outside = 0;
+    const int np = n / 2;
+    for (int j = 0; j < np; j++) {
+        uint32_t a = (uint32_t)(s[2 * j] - base), b = (uint32_t)(s[2 * j + 1] - base);
+        int32_t in = (a < 256u) & (b < 256u);
+        pidx[j] = in ? (int32_t)(a << 8 | b) : CIM_HIST_PAIRS;
+        outside |= !in;
     }
     int j = 0;
-    for (; j + 4 <= n; j += 4) { /* four independent increments in flight */
-        int32_t i0 = idx[j], i1 = idx[j + 1], i2 = idx[j + 2], i3 = idx[j + 3];
-        hist[i0]++;
-        hist[i1]++;
-        hist[i2]++;
-        hist[i3]++;
+    for (; j + 4 <= np; j += 4) { /* four independent increments in flight */
+        int32_t i0 = pidx[j], i1 = pidx[j + 1], i2 = pidx[j + 2], i3 = pidx[j + 3];
+        pairs[i0]++;
+        pairs[i1]++;
+        pairs[i2]++;
+        pairs[i3]++;
     }
-    for (; j < n; j++)
-        hist[idx[j]]++;
-    if (out)
-        for (int i = 0; i < n; i++)
-            if (s[i] < CIM_HIST_MIN || s[i] > CIM_HIST_MAX)
-                bits_out[cim__bits_of(s[i])]++;
+    for (; j < np; j++)
+        pairs[pidx[j]]++;
+    if (outside)
+        for (int k = 0; k < np; k++)
+            if (pidx[k] == CIM_HIST_PAIRS) {
+                cim_hist_one(s[2 * k], hist, bits_out);
+                cim_hist_one(s[2 * k + 1], hist, bits_out);
+            }
+    if (n & 1)
+        cim_hist_one(s[n - 1], hist, bits_out);
 }
 
 /* The ADC row function, once per accumulator type: int64 always works; the

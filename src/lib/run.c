@@ -62,6 +62,7 @@ typedef struct {
     cim_adc adc;
     int noise, hist;
     int acc32;                 /* one chunk's sums provably fit int32 */
+    int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
     int phases, nplanes, ms;
     uint64_t vector_offset;
     size_t plane_stride;       /* bytes between planes: ms * kp_total */
@@ -133,7 +134,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
     w->z = cim__calloc(ctx, nt, sizeof(double));
     w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
-    w->hist = cim__calloc(ctx, CIM_HIST_WAYS * CIM_HIST_SLOTS, sizeof(uint32_t));
+    w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
     w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
     w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
     w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
@@ -348,10 +349,24 @@ static void dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t
 
 static inline int64_t pow2(int e) { return (int64_t)1 << e; }
 
-/* Fold a worker's compact histogram into its stats (semantics.md section 9). */
-static void flush_hist(worker *w)
+/* Fold a worker's compact histogram into its stats (semantics.md section 9):
+ * the single-value tables, then the pair table into the window's bins. */
+static void flush_hist(worker *w, int32_t base)
 {
     cim_histogram *h = &w->st.hist;
+    const uint32_t *pairs = w->hist + CIM_HIST_WAYS * CIM_HIST_SLOTS;
+    uint64_t win[256] = {0};
+    for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) {
+            uint32_t c = pairs[a << 8 | b];
+            win[a] += c;
+            win[b] += c;
+        }
+    for (int v = 0; v < 256; v++)
+        if (win[v]) { /* the window lies inside the exact bins (run.c picks it so) */
+            h->bins[base + v - CIM_HIST_MIN] += win[v];
+            h->bits[cim__bits_of(base + v)] += win[v];
+        }
     for (int way = 0; way < CIM_HIST_WAYS; way++) {
         const uint32_t *t = w->hist + (size_t)way * CIM_HIST_SLOTS;
         h->below += t[0];
@@ -364,7 +379,7 @@ static void flush_hist(worker *w)
     }
     for (int b = 0; b < CIM_HIST_BITS; b++)
         h->bits[b] += w->bits_out[b];
-    memset(w->hist, 0, CIM_HIST_WAYS * CIM_HIST_SLOTS * sizeof(uint32_t));
+    memset(w->hist, 0, CIM_HIST_TABLE * sizeof(uint32_t));
     memset(w->bits_out, 0, sizeof w->bits_out);
     w->hist_pending = 0;
 }
@@ -428,7 +443,8 @@ CIM_CLONES static void recover(run_state *R, worker *w, uint64_t sb_vector, int 
             R->stage->noise_points(&key, w->fvec, w->fch, nfail, w->fz);
         }
         int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
-        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level};
+        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
+                         R->hist_base};
         R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)
@@ -535,7 +551,7 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
     /* keep the 32-bit histogram counters from overflowing */
     uint64_t tile_max = (uint64_t)mc * (uint64_t)nc * (uint64_t)L->nchunks * (uint64_t)L->nws * (uint64_t)R->nplanes;
     if (w->hist_pending + tile_max > UINT32_MAX)
-        flush_hist(w);
+        flush_hist(w, R->hist_base);
 
     if (phase == 0)
         for (int mm = 0; mm < mc; mm++)
@@ -550,7 +566,8 @@ static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int m
             for (int j = 0; j < L->nis; j++) {
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
-                                 sign * pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level};
+                                 sign * pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
+                                 R->hist_base};
                 int nfail;
                 tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
@@ -621,6 +638,13 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     cim__adc_init(&R.adc, L->cfg.adc.bits, L->cfg.adc.is_signed, L->cfg.adc.drop_lsbs,
                   R.noise ? L->cfg.noise.level : 0.0);
     R.acc32 = !opts->wide_accumulators && fits_int32(L, &R.adc);
+    /* the 256-value window of the pair histogram: centred on the ADC's range in
+     * column-sum units (a guess of where sums fall; any sum is counted exactly) */
+    {
+        int64_t mid = ((R.adc.qmin + R.adc.qmax) / 2) * ((int64_t)1 << R.adc.t);
+        mid = mid < CIM_HIST_MIN + 128 ? CIM_HIST_MIN + 128 : (mid > CIM_HIST_MAX - 127 ? CIM_HIST_MAX - 127 : mid);
+        R.hist_base = (int32_t)(mid - 128);
+    }
     cim_status st = alloc_state(ctx, &R, M);
     if (st)
         return st;
@@ -655,7 +679,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
             st = cim__err(ctx, CIM_ERR_ARG, "run cancelled by the progress callback");
     }
     for (int t = 0; t < R.nworkers; t++) /* also leaves the histogram tables zeroed */
-        flush_hist(&R.w[t]);
+        flush_hist(&R.w[t], R.hist_base);
     if (st == CIM_OK && stats) {
         for (int t = 0; t < R.nworkers; t++)
             cim_stats_add(stats, &R.w[t].st);
