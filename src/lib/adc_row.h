@@ -17,6 +17,7 @@
 #define CIMSIM_ADC_ROW_H
 
 #include <math.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include "cimsim/stats.h"
@@ -29,7 +30,7 @@ typedef struct cim_adc_row {
     const uint8_t *flip; /* per column: 1 if stored complemented; NULL: none */
     int recoverable;     /* a flagged conversion is a failed speculation */
     double level;        /* noise level E; 0: noise off (nabs, z unused) */
-    int32_t hist_base;   /* histogram pair window: sums in [hist_base, hist_base + 255] */
+    int32_t hist_base;   /* histogram pair window [hist_base, hist_base + 255], or CIM_HIST_NO_PAIRS */
 } cim_adc_row;
 
 /* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i
@@ -68,12 +69,41 @@ static inline void cim_hist_one(int32_t x, uint32_t *restrict hist, uint64_t *re
         bits_out[cim__bits_of(x)]++;
 }
 
-/* The histogram of one block of n <= 256 column sums: pairs inside the window
- * take one increment of the pair table (indices computed in a vectorizable
- * pass, increments four at a time); other sums go one by one. */
+/* No pair window: every sum counts one by one (cim_adc_row.hist_base). */
+#define CIM_HIST_NO_PAIRS INT32_MIN
+
+/* The histogram of one block of n <= 256 column sums. Without a window, sums
+ * count in four interleaved tables (slot indices computed in a vectorizable
+ * pass, increments four at a time). With one, pairs of neighbours inside it
+ * take one increment of the pair table and other sums go one by one. */
 static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *restrict hist,
                                   uint64_t *restrict bits_out, int32_t base)
 {
+    if (base == CIM_HIST_NO_PAIRS) {
+        int32_t idx[256];
+        int32_t out = 0;
+        for (int i = 0; i < n; i++) {
+            int32_t v = s[i] - CIM_HIST_MIN + 1;
+            int32_t c = v < 0 ? 0 : (v > CIM_HIST_BINS + 1 ? CIM_HIST_BINS + 1 : v);
+            out |= c != v || c == 0 || c == CIM_HIST_BINS + 1;
+            idx[i] = c + (i & (CIM_HIST_WAYS - 1)) * CIM_HIST_SLOTS;
+        }
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int32_t i0 = idx[j], i1 = idx[j + 1], i2 = idx[j + 2], i3 = idx[j + 3];
+            hist[i0]++;
+            hist[i1]++;
+            hist[i2]++;
+            hist[i3]++;
+        }
+        for (; j < n; j++)
+            hist[idx[j]]++;
+        if (out)
+            for (int i = 0; i < n; i++)
+                if (s[i] < CIM_HIST_MIN || s[i] > CIM_HIST_MAX)
+                    bits_out[cim__bits_of(s[i])]++;
+        return;
+    }
     uint32_t *restrict pairs = hist + CIM_HIST_WAYS * CIM_HIST_SLOTS;
     int32_t pidx[128];
     int32_t outside = 0;

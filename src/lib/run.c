@@ -354,19 +354,22 @@ static inline int64_t pow2(int e) { return (int64_t)1 << e; }
 static void flush_hist(worker *w, int32_t base)
 {
     cim_histogram *h = &w->st.hist;
-    const uint32_t *pairs = w->hist + CIM_HIST_WAYS * CIM_HIST_SLOTS;
-    uint64_t win[256] = {0};
-    for (int a = 0; a < 256; a++)
-        for (int b = 0; b < 256; b++) {
-            uint32_t c = pairs[a << 8 | b];
-            win[a] += c;
-            win[b] += c;
-        }
-    for (int v = 0; v < 256; v++)
-        if (win[v]) { /* the window lies inside the exact bins (run.c picks it so) */
-            h->bins[base + v - CIM_HIST_MIN] += win[v];
-            h->bits[cim__bits_of(base + v)] += win[v];
-        }
+    if (base != CIM_HIST_NO_PAIRS) {
+        const uint32_t *pairs = w->hist + CIM_HIST_WAYS * CIM_HIST_SLOTS;
+        uint64_t win[256] = {0};
+        for (int a = 0; a < 256; a++)
+            for (int b = 0; b < 256; b++) {
+                uint32_t c = pairs[a << 8 | b];
+                win[a] += c;
+                win[b] += c;
+            }
+        for (int v = 0; v < 256; v++)
+            if (win[v]) { /* the window lies inside the exact bins */
+                h->bins[base + v - CIM_HIST_MIN] += win[v];
+                h->bits[cim__bits_of(base + v)] += win[v];
+            }
+        memset(w->hist + CIM_HIST_WAYS * CIM_HIST_SLOTS, 0, (CIM_HIST_PAIRS + 1) * sizeof(uint32_t));
+    }
     for (int way = 0; way < CIM_HIST_WAYS; way++) {
         const uint32_t *t = w->hist + (size_t)way * CIM_HIST_SLOTS;
         h->below += t[0];
@@ -379,7 +382,7 @@ static void flush_hist(worker *w, int32_t base)
     }
     for (int b = 0; b < CIM_HIST_BITS; b++)
         h->bits[b] += w->bits_out[b];
-    memset(w->hist, 0, CIM_HIST_TABLE * sizeof(uint32_t));
+    memset(w->hist, 0, CIM_HIST_WAYS * CIM_HIST_SLOTS * sizeof(uint32_t));
     memset(w->bits_out, 0, sizeof w->bits_out);
     w->hist_pending = 0;
 }
@@ -638,13 +641,12 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     cim__adc_init(&R.adc, L->cfg.adc.bits, L->cfg.adc.is_signed, L->cfg.adc.drop_lsbs,
                   R.noise ? L->cfg.noise.level : 0.0);
     R.acc32 = !opts->wide_accumulators && fits_int32(L, &R.adc);
-    /* the 256-value window of the pair histogram: centred on the ADC's range in
-     * column-sum units (a guess of where sums fall; any sum is counted exactly) */
-    {
-        int64_t mid = ((R.adc.qmin + R.adc.qmax) / 2) * ((int64_t)1 << R.adc.t);
-        mid = mid < CIM_HIST_MIN + 128 ? CIM_HIST_MIN + 128 : (mid > CIM_HIST_MAX - 127 ? CIM_HIST_MAX - 127 : mid);
-        R.hist_base = (int32_t)(mid - 128);
-    }
+    /* The pair histogram pays where column sums are confined to a 256-value
+     * window: an unsigned ADC whose codes span at most 256 sums (ISAAC-like;
+     * there a sum beyond the window is clipped, so rare). Elsewhere (signed ADCs,
+     * whose speculative sums spread past their range) sums count one by one.
+     * Either way every sum is counted exactly. */
+    R.hist_base = !R.adc.qmin && ((R.adc.qmax + 1) << R.adc.t) <= 256 ? 0 : CIM_HIST_NO_PAIRS;
     cim_status st = alloc_state(ctx, &R, M);
     if (st)
         return st;
@@ -678,8 +680,9 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
             opts->progress(opts->progress_ud, (uint64_t)(m0 + mcount), (uint64_t)M))
             st = cim__err(ctx, CIM_ERR_ARG, "run cancelled by the progress callback");
     }
-    for (int t = 0; t < R.nworkers; t++) /* also leaves the histogram tables zeroed */
-        flush_hist(&R.w[t], R.hist_base);
+    if (R.hist)
+#pragma omp parallel num_threads(R.nworkers) /* each worker folds (and zeroes) its own tables */
+        flush_hist(&R.w[omp_get_thread_num()], R.hist_base);
     if (st == CIM_OK && stats) {
         for (int t = 0; t < R.nworkers; t++)
             cim_stats_add(stats, &R.w[t].st);
