@@ -543,7 +543,7 @@ CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, i
 }
 
 /* Step 2: one tile (rows tm0.. of the superblock, channels n0..), one phase. */
-static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int phase)
+CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int phase)
 {
     const cim_layer *L = R->L;
     int nc = L->N - n0 < TILE_N ? L->N - n0 : TILE_N;
