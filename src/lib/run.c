@@ -15,223 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
-#include "layer_internal.h"
-#include "adc.h"
-#include "adc_row.h"
-
-enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
-
-/* The framework's own loops (building input planes, handling failures, the
- * digital terms) are integer code that compilers vectorize: clone them for
- * wider ISAs, chosen at load time by CPU feature (GCC's target_clones). Their
- * results are the same bits on every clone. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(CIMSIM_NO_CLONES)
-#define CIM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
-#else
-#define CIM_CLONES
-#endif
-
-typedef struct {
-    int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
-    int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
-    int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit */
-    uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
-    int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures */
-    int64_t *facc;             /* their shift-added values */
-    int64_t *fconst;           /* their complemented-column constants */
-    int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
-    uint64_t *fvec;            /* their global vector indices (noise keys) */
-    uint32_t *fch;             /* their channels */
-    double *fz;                /* their noise */
-    uint8_t *mag;              /* one vector's input magnitudes in this phase */
-    uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
-    double *z;                 /* noise normals of a tile */
-    int64_t *ftot;             /* complemented-column constants of a tile's rows */
-    uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
-    uint64_t bits_out[CIM_HIST_BITS];
-    uint64_t hist_pending;     /* increments since the last flush */
-    int64_t bad_value;         /* a psum outside int32, at vector bad_m, channel bad_n */
-    int bad_m, bad_n, bad;
-    cim_stats st;
-} worker;
-
-typedef struct {
-    cim_layer *L;
-    const cim_kernel *kern;
-    const cim_stage *stage;
-    cim_adc adc;
-    int noise, hist;
-    int acc32;                 /* one chunk's sums provably fit int32 */
-    int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
-    int phases, nplanes, ms;
-    uint64_t vector_offset;
-    size_t plane_stride;       /* bytes between planes: ms * kp_total */
-    uint8_t *planes;           /* [plane][ms][kp_total] */
-    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk */
-    int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
-    int64_t *acc;              /* [ms][N] */
-    int32_t *psum;             /* the caller's output, at the superblock's first vector */
-    worker *w;
-    int nworkers;
-} run_state;
-
-/* The buffers of a run, kept in the context between runs (a context is used by
- * one thread at a time) so that runs of many small batches allocate nothing. */
-struct cim_run_ws {
-    int nworkers;
-    size_t planes_cap, rs_cap, insum_cap, acc_cap, mag_cap, pulses_cap;
-    uint8_t *planes;
-    int32_t *rs;
-    int64_t *insum, *acc;
-    worker *w;
-};
+#include "run_internal.h"
 
 void cim_run_options_default(cim_run_options *o)
 {
     memset(o, 0, sizeof *o);
     o->histogram = 1;
-}
-
-static void free_worker(cim_ctx *ctx, worker *w)
-{
-    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->acc32, w->Ra};
-    void *plain[] = {w->hist, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
-                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
-    for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
-        cim__aligned_free(ctx, aligned[i]);
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        cim__free(ctx, plain[i]);
-}
-
-void cim__run_ws_free(cim_ctx *ctx)
-{
-    cim_run_ws *ws = ctx->ws;
-    if (!ws)
-        return;
-    if (ws->w)
-        for (int t = 0; t < ws->nworkers; t++)
-            free_worker(ctx, &ws->w[t]);
-    cim__free(ctx, ws->w);
-    cim__aligned_free(ctx, ws->planes);
-    cim__free(ctx, ws->rs);
-    cim__free(ctx, ws->insum);
-    cim__free(ctx, ws->acc);
-    cim__free(ctx, ws);
-    ctx->ws = NULL;
-}
-
-/* The tile-sized buffers of one worker. */
-static cim_status alloc_worker(cim_ctx *ctx, worker *w)
-{
-    const size_t nt = (size_t)TILE_M * TILE_N, tile = nt * sizeof(int32_t);
-    w->S = cim__aligned_alloc(ctx, tile);
-    w->St = cim__aligned_alloc(ctx, tile);
-    w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
-    w->At = cim__aligned_alloc(ctx, tile);
-    w->R = cim__aligned_alloc(ctx, tile);
-    w->Ra = cim__aligned_alloc(ctx, tile);
-    w->acc32 = cim__aligned_alloc(ctx, tile);
-    w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
-    w->z = cim__calloc(ctx, nt, sizeof(double));
-    w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
-    w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
-    w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
-    w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
-    w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
-    w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
-    w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
-    w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
-    w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
-    w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
-    w->fz = cim__calloc(ctx, nt, sizeof(double));
-    if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
-        !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
-        !w->fch || !w->fz)
-        return CIM_ERR_NOMEM;
-    return CIM_OK;
-}
-
-/* Make *p hold at least `need` bytes (contents not kept). */
-static int grow(cim_ctx *ctx, void **p, size_t *cap, size_t need, int aligned)
-{
-    if (*cap >= need && *p)
-        return 0;
-    if (aligned)
-        cim__aligned_free(ctx, *p);
-    else
-        cim__free(ctx, *p);
-    *p = aligned ? cim__aligned_alloc(ctx, need) : cim__malloc(ctx, need);
-    *cap = *p ? need : 0;
-    return *p ? 0 : -1;
-}
-
-static cim_status alloc_state(cim_ctx *ctx, run_state *R, int M)
-{
-    const cim_layer *L = R->L;
-    size_t row = (size_t)L->kp_total * (size_t)R->nplanes;
-    size_t ms = PLANE_BUDGET / (row ? row : 1);
-    ms = ms / TILE_M * TILE_M;
-    if (ms < TILE_M)
-        ms = TILE_M;
-    if (ms > 256)
-        ms = 256;
-    if (ms > (size_t)M)
-        ms = (size_t)M;
-    R->ms = (int)ms;
-    R->plane_stride = ms * (size_t)L->kp_total;
-    R->nworkers = ctx->threads;
-
-    cim_run_ws *ws = ctx->ws;
-    if (ws && ws->nworkers != R->nworkers) {
-        cim__run_ws_free(ctx);
-        ws = NULL;
-    }
-    if (!ws) {
-        ws = cim__calloc(ctx, 1, sizeof *ws);
-        if (!ws)
-            return CIM_ERR_NOMEM;
-        ctx->ws = ws;
-        ws->nworkers = R->nworkers;
-        ws->w = cim__calloc(ctx, (size_t)R->nworkers, sizeof(worker));
-        if (!ws->w) {
-            cim__run_ws_free(ctx);
-            return CIM_ERR_NOMEM;
-        }
-        for (int t = 0; t < R->nworkers; t++)
-            if (alloc_worker(ctx, &ws->w[t])) {
-                cim__run_ws_free(ctx);
-                return CIM_ERR_NOMEM;
-            }
-    }
-    size_t rows = (size_t)L->cfg.rows;
-    int bad = grow(ctx, (void **)&ws->planes, &ws->planes_cap, R->plane_stride * (size_t)R->nplanes, 1) ||
-              grow(ctx, (void **)&ws->rs, &ws->rs_cap, (size_t)R->nplanes * ms * (size_t)L->nchunks * sizeof(int32_t), 0) ||
-              grow(ctx, (void **)&ws->insum, &ws->insum_cap, ms * (size_t)L->nchunks * sizeof(int64_t), 0) ||
-              grow(ctx, (void **)&ws->acc, &ws->acc_cap, ms * (size_t)L->N * sizeof(int64_t), 0);
-    for (int t = 0; t < R->nworkers && !bad; t++) {
-        size_t mcap = ws->mag_cap, pcap = ws->pulses_cap;
-        bad = grow(ctx, (void **)&ws->w[t].mag, &mcap, (size_t)L->K, 0) ||
-              grow(ctx, (void **)&ws->w[t].pulses, &pcap, rows * sizeof(uint16_t), 0);
-        if (t == R->nworkers - 1 && !bad) {
-            ws->mag_cap = mcap;
-            ws->pulses_cap = pcap;
-        }
-    }
-    if (bad) { /* keep nothing half-grown */
-        cim__run_ws_free(ctx);
-        return CIM_ERR_NOMEM;
-    }
-    R->planes = ws->planes;
-    R->rs = ws->rs;
-    R->insum = ws->insum;
-    R->acc = ws->acc;
-    R->w = ws->w;
-    for (int t = 0; t < R->nworkers; t++) {
-        memset(&R->w[t].st, 0, sizeof R->w[t].st);
-        R->w[t].hist_pending = 0;
-        R->w[t].bad = 0;
-    }
-    return CIM_OK;
 }
 
 static inline cim_slice plane_bits(const cim_layer *L, int q)
@@ -295,8 +84,8 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of plane q, chunk c,
  * weight slice i, for tile rows m0.. (mc of them) and panels from n0 (np wide). */
-static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np,
-                         int32_t *S, int32_t *Ab)
+void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np,
+                       int32_t *S, int32_t *Ab)
 {
     const cim_layer *L = R->L;
     int kp = L->chunk_kp[c];
@@ -325,7 +114,7 @@ static void tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, i
 }
 
 /* One recovery column sum: plane q, chunk c, slice i, vector gm, channel n. */
-static void dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t *s, int32_t *ab)
+void cim__dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t *s, int32_t *ab)
 {
     const cim_layer *L = R->L;
     int kp = L->chunk_kp[c];
@@ -347,7 +136,6 @@ static void dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t
         *ab = *s;
 }
 
-static inline int64_t pow2(int e) { return (int64_t)1 << e; }
 
 /* Fold a worker's compact histogram into its stats (semantics.md section 9):
  * the single-value tables, then the pair table into the window's bins. */
@@ -385,85 +173,6 @@ static void flush_hist(worker *w, int32_t base)
     memset(w->hist, 0, CIM_HIST_WAYS * CIM_HIST_SLOTS * sizeof(uint32_t));
     memset(w->bits_out, 0, sizeof w->bits_out);
     w->hist_pending = 0;
-}
-
-/* Recovery of the failed columns of one (chunk c, weight slice i, speculative
- * slice j) tile: each failed column's bits of slice j are re-run as recovery
- * slices and only that column converts; a saturated recovery is kept clamped.
- * The exact sums of all recovery slices but the last come from the kernels
- * (one dot product per failure when failures are few, whole-tile calls when
- * they are many); the last (least significant) one is the speculative sum
- * minus the others, exactly. All failures of one recovery slice go through the
- * ADC stage together, and each failure's total is added once. */
-CIM_CLONES static void recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
-                    int i, int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key)
-{
-    const cim_layer *L = R->L;
-    int64_t sign = phase ? -1 : 1, flipmax = pow2(L->ws[i].width) - 1;
-    int dense = nfail * 8 > mc * nc, rc = L->rec_count[j];
-    cim_adc_counts cnt = {0, 0};
-    uint32_t *hist = R->hist ? w->hist : NULL;
-    for (int f = 0; f < nfail; f++) {
-        w->fch[f] = (uint32_t)(n0 + w->fail[f] % TILE_N);
-        w->frest[f] = w->S[w->fail[f]];
-    }
-    memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
-    if (flip)
-        memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
-    if (R->noise)
-        for (int f = 0; f < nfail; f++) {
-            w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
-            w->frest_abs[f] = w->Ab[w->fail[f]];
-        }
-    for (int r = 0; r < rc; r++) {
-        int q = L->nis + L->rec_first[j] + r;
-        const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
-        int rel = rec->bits.lo - L->is[j].lo; /* place value inside the speculative slice */
-        const int32_t *fs = w->fs, *fa = w->fa;
-        if (r == rc - 1) { /* the last slice sits at the bottom (rel == 0): what is left */
-            fs = w->frest;
-            fa = w->frest_abs;
-        } else {
-            if (dense) {
-                tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
-                for (int f = 0; f < nfail; f++)
-                    w->fs[f] = w->R[w->fail[f]];
-                if (R->noise)
-                    for (int f = 0; f < nfail; f++)
-                        w->fa[f] = w->Ra[w->fail[f]];
-            } else {
-                for (int f = 0; f < nfail; f++)
-                    dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
-            }
-            for (int f = 0; f < nfail; f++)
-                w->frest[f] -= w->fs[f] * (1 << rel);
-            if (R->noise)
-                for (int f = 0; f < nfail; f++)
-                    w->frest_abs[f] -= w->fa[f] * (1 << rel);
-        }
-        if (R->noise) {
-            key.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
-            R->stage->noise_points(&key, w->fvec, w->fch, nfail, w->fz);
-        }
-        int64_t weight = sign * pow2(L->ws[i].lo + rec->bits.lo);
-        cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
-                         R->hist_base};
-        R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
-        if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
-            for (int f = 0; f < nfail; f++)
-                w->fconst[f] += weight * flipmax *
-                                R->rs[((size_t)q * (size_t)R->ms + (size_t)(tm0 + w->fail[f] / TILE_N)) * (size_t)L->nchunks + (size_t)c];
-    }
-    for (int f = 0; f < nfail; f++) {
-        int nn = w->fail[f] % TILE_N;
-        int64_t v = flip && flip[nn] ? w->fconst[f] - w->facc[f] : w->facc[f];
-        R->acc[(size_t)(tm0 + w->fail[f] / TILE_N) * (size_t)L->N + (size_t)(n0 + nn)] += v;
-    }
-    w->hist_pending += (uint64_t)nfail * (uint64_t)rc;
-    w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)rc;
-    w->st.saturations += cnt.saturations;
-    w->st.saturations_recovery += cnt.saturations;
-    w->st.true_clips += cnt.clips;
 }
 
 /* Whether one chunk's shift-added ADC outputs of one phase provably fit in
@@ -565,14 +274,14 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
             memset(w->acc32, 0, (size_t)mc * TILE_N * sizeof(int32_t));
         for (int i = 0; i < L->nws; i++) {
             const uint8_t *flip = L->cfg.flip ? L->flip + ((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->N + (size_t)n0 : NULL;
-            int64_t flipmax = pow2(L->ws[i].width) - 1;
+            int64_t flipmax = cim__pow2(L->ws[i].width) - 1;
             for (int j = 0; j < L->nis; j++) {
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
-                                 sign * pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
+                                 sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
                                  R->hist_base};
                 int nfail;
-                tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
+                cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
@@ -596,7 +305,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 w->st.true_clips += cnt.clips;
                 w->st.speculation_failures += (uint64_t)nfail;
                 if (nfail)
-                    recover(R, w, sb_vector, tm0, mc, n0, nc, np, c, i, j, phase, nfail, flip, key);
+                    cim__recover(R, w, sb_vector, tm0, mc, n0, nc, np, c, i, j, phase, nfail, flip, key);
             }
         }
         if (R->acc32)
@@ -647,7 +356,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
      * whose speculative sums spread past their range) sums count one by one.
      * Either way every sum is counted exactly. */
     R.hist_base = !R.adc.qmin && ((R.adc.qmax + 1) << R.adc.t) <= 256 ? 0 : CIM_HIST_NO_PAIRS;
-    cim_status st = alloc_state(ctx, &R, M);
+    cim_status st = cim__run_alloc(ctx, &R, M);
     if (st)
         return st;
 

@@ -1,0 +1,94 @@
+/* run_internal.h: what run.c, run_ws.c and recover.c share: the tile sizes,
+ * the per-thread worker buffers and the state of one run. */
+#ifndef CIMSIM_RUN_INTERNAL_H
+#define CIMSIM_RUN_INTERNAL_H
+
+#include "layer_internal.h"
+#include "adc.h"
+#include "adc_row.h"
+
+enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
+
+/* The framework's own loops (building input planes, handling failures, the
+ * digital terms) are integer code that compilers vectorize: clone them for
+ * wider ISAs, chosen at load time by CPU feature (GCC's target_clones). Their
+ * results are the same bits on every clone. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(CIMSIM_NO_CLONES)
+#define CIM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define CIM_CLONES
+#endif
+
+typedef struct {
+    int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
+    int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
+    int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit */
+    uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
+    int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures */
+    int64_t *facc;             /* their shift-added values */
+    int64_t *fconst;           /* their complemented-column constants */
+    int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
+    uint64_t *fvec;            /* their global vector indices (noise keys) */
+    uint32_t *fch;             /* their channels */
+    double *fz;                /* their noise */
+    uint8_t *mag;              /* one vector's input magnitudes in this phase */
+    uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
+    double *z;                 /* noise normals of a tile */
+    int64_t *ftot;             /* complemented-column constants of a tile's rows */
+    uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
+    uint64_t bits_out[CIM_HIST_BITS];
+    uint64_t hist_pending;     /* increments since the last flush */
+    int64_t bad_value;         /* a psum outside int32, at vector bad_m, channel bad_n */
+    int bad_m, bad_n, bad;
+    cim_stats st;
+} worker;
+
+typedef struct {
+    cim_layer *L;
+    const cim_kernel *kern;
+    const cim_stage *stage;
+    cim_adc adc;
+    int noise, hist;
+    int acc32;                 /* one chunk's sums provably fit int32 */
+    int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
+    int phases, nplanes, ms;
+    uint64_t vector_offset;
+    size_t plane_stride;       /* bytes between planes: ms * kp_total */
+    uint8_t *planes;           /* [plane][ms][kp_total] */
+    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk */
+    int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
+    int64_t *acc;              /* [ms][N] */
+    int32_t *psum;             /* the caller's output, at the superblock's first vector */
+    worker *w;
+    int nworkers;
+} run_state;
+
+/* The buffers of a run, kept in the context between runs (a context is used by
+ * one thread at a time) so that runs of many small batches allocate nothing. */
+struct cim_run_ws {
+    int nworkers;
+    size_t planes_cap, rs_cap, insum_cap, acc_cap, mag_cap, pulses_cap;
+    uint8_t *planes;
+    int32_t *rs;
+    int64_t *insum, *acc;
+    worker *w;
+};
+
+static inline int64_t cim__pow2(int e) { return (int64_t)1 << e; }
+
+/* run_ws.c: size the context's run buffers for this run and point R at them. */
+cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M);
+
+/* run.c: column sums of plane q, chunk c, weight slice i for tile rows m0.. (mc
+ * of them) and panels from n0 (np wide) into S (and N+ + N- into Ab with noise);
+ * one such sum for vector gm and channel n; fold a worker's histogram. */
+void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
+                       int32_t *Ab);
+void cim__dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t *s, int32_t *ab);
+
+/* recover.c: dynamic input slicing's recovery of the nfail failed columns
+ * (w->fail) of one (chunk c, weight slice i, speculative slice j) tile. */
+void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c, int i,
+                  int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key);
+
+#endif

@@ -1,0 +1,149 @@
+/* run_ws.c: the buffers of a run. They live in the context between runs (a
+ * context is used by one thread at a time), so runs of many small batches
+ * allocate nothing; they grow when a larger layer comes. */
+#include <stdlib.h>
+#include <string.h>
+#include "run_internal.h"
+
+static void free_worker(cim_ctx *ctx, worker *w)
+{
+    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->acc32, w->Ra};
+    void *plain[] = {w->hist, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
+                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
+    for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
+        cim__aligned_free(ctx, aligned[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        cim__free(ctx, plain[i]);
+}
+
+void cim__run_ws_free(cim_ctx *ctx)
+{
+    cim_run_ws *ws = ctx->ws;
+    if (!ws)
+        return;
+    if (ws->w)
+        for (int t = 0; t < ws->nworkers; t++)
+            free_worker(ctx, &ws->w[t]);
+    cim__free(ctx, ws->w);
+    cim__aligned_free(ctx, ws->planes);
+    cim__free(ctx, ws->rs);
+    cim__free(ctx, ws->insum);
+    cim__free(ctx, ws->acc);
+    cim__free(ctx, ws);
+    ctx->ws = NULL;
+}
+
+/* The tile-sized buffers of one worker. */
+static cim_status alloc_worker(cim_ctx *ctx, worker *w)
+{
+    const size_t nt = (size_t)TILE_M * TILE_N, tile = nt * sizeof(int32_t);
+    w->S = cim__aligned_alloc(ctx, tile);
+    w->St = cim__aligned_alloc(ctx, tile);
+    w->Ab = cim__aligned_calloc(ctx, tile); /* read (not used) by the ADC stage with noise off */
+    w->At = cim__aligned_alloc(ctx, tile);
+    w->R = cim__aligned_alloc(ctx, tile);
+    w->Ra = cim__aligned_alloc(ctx, tile);
+    w->acc32 = cim__aligned_alloc(ctx, tile);
+    w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
+    w->z = cim__calloc(ctx, nt, sizeof(double));
+    w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
+    w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
+    w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
+    w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
+    w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
+    w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
+    w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
+    w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
+    w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
+    w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
+    w->fz = cim__calloc(ctx, nt, sizeof(double));
+    if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
+        !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
+        !w->fch || !w->fz)
+        return CIM_ERR_NOMEM;
+    return CIM_OK;
+}
+
+/* Make *p hold at least `need` bytes (contents not kept). */
+static int grow(cim_ctx *ctx, void **p, size_t *cap, size_t need, int aligned)
+{
+    if (*cap >= need && *p)
+        return 0;
+    if (aligned)
+        cim__aligned_free(ctx, *p);
+    else
+        cim__free(ctx, *p);
+    *p = aligned ? cim__aligned_alloc(ctx, need) : cim__malloc(ctx, need);
+    *cap = *p ? need : 0;
+    return *p ? 0 : -1;
+}
+
+cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M)
+{
+    const cim_layer *L = R->L;
+    size_t row = (size_t)L->kp_total * (size_t)R->nplanes;
+    size_t ms = PLANE_BUDGET / (row ? row : 1);
+    ms = ms / TILE_M * TILE_M;
+    if (ms < TILE_M)
+        ms = TILE_M;
+    if (ms > 256)
+        ms = 256;
+    if (ms > (size_t)M)
+        ms = (size_t)M;
+    R->ms = (int)ms;
+    R->plane_stride = ms * (size_t)L->kp_total;
+    R->nworkers = ctx->threads;
+
+    cim_run_ws *ws = ctx->ws;
+    if (ws && ws->nworkers != R->nworkers) {
+        cim__run_ws_free(ctx);
+        ws = NULL;
+    }
+    if (!ws) {
+        ws = cim__calloc(ctx, 1, sizeof *ws);
+        if (!ws)
+            return CIM_ERR_NOMEM;
+        ctx->ws = ws;
+        ws->nworkers = R->nworkers;
+        ws->w = cim__calloc(ctx, (size_t)R->nworkers, sizeof(worker));
+        if (!ws->w) {
+            cim__run_ws_free(ctx);
+            return CIM_ERR_NOMEM;
+        }
+        for (int t = 0; t < R->nworkers; t++)
+            if (alloc_worker(ctx, &ws->w[t])) {
+                cim__run_ws_free(ctx);
+                return CIM_ERR_NOMEM;
+            }
+    }
+    size_t rows = (size_t)L->cfg.rows;
+    int bad = grow(ctx, (void **)&ws->planes, &ws->planes_cap, R->plane_stride * (size_t)R->nplanes, 1) ||
+              grow(ctx, (void **)&ws->rs, &ws->rs_cap, (size_t)R->nplanes * ms * (size_t)L->nchunks * sizeof(int32_t), 0) ||
+              grow(ctx, (void **)&ws->insum, &ws->insum_cap, ms * (size_t)L->nchunks * sizeof(int64_t), 0) ||
+              grow(ctx, (void **)&ws->acc, &ws->acc_cap, ms * (size_t)L->N * sizeof(int64_t), 0);
+    for (int t = 0; t < R->nworkers && !bad; t++) {
+        size_t mcap = ws->mag_cap, pcap = ws->pulses_cap;
+        bad = grow(ctx, (void **)&ws->w[t].mag, &mcap, (size_t)L->K, 0) ||
+              grow(ctx, (void **)&ws->w[t].pulses, &pcap, rows * sizeof(uint16_t), 0);
+        if (t == R->nworkers - 1 && !bad) {
+            ws->mag_cap = mcap;
+            ws->pulses_cap = pcap;
+        }
+    }
+    if (bad) { /* keep nothing half-grown */
+        cim__run_ws_free(ctx);
+        return CIM_ERR_NOMEM;
+    }
+    R->planes = ws->planes;
+    R->rs = ws->rs;
+    R->insum = ws->insum;
+    R->acc = ws->acc;
+    R->w = ws->w;
+    for (int t = 0; t < R->nworkers; t++) {
+        memset(&R->w[t].st, 0, sizeof R->w[t].st);
+        R->w[t].hist_pending = 0;
+        R->w[t].bad = 0;
+    }
+    return CIM_OK;
+}
+
