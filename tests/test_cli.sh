@@ -101,6 +101,12 @@ expect_fail "unknown kernel" "kernel" "$CIMSIM" mvm --config raella --kernel sse
 expect_fail "output dir missing" "nodir" "$CIMSIM" mvm --config raella --weights "$T/w.npy" --inputs "$T/x.npy" --out "$T/nodir/P.npy"
 expect_fail "stats dir missing" "nodir" "$CIMSIM" mvm --config raella --weights "$T/w.npy" --inputs "$T/x.npy" --out "$T/P.npy" --stats "$T/nodir/S.json"
 expect_fail "unknown command" "frob" "$CIMSIM" frob
+expect_fail "compare: unknown config" "tpu-v9" "$CIMSIM" compare --configs isaac,tpu-v9 --weights "$T/w.npy" --inputs "$T/x.npy"
+expect_fail "compare: missing weights" "nope.npy" "$CIMSIM" compare --weights "$T/nope.npy" --inputs "$T/x.npy"
+expect_fail "compare: shape mismatch" "x_k.npy" "$CIMSIM" compare --weights "$T/w.npy" --inputs "$T/x_k.npy"
+expect_fail "compare: json dir missing" "nodir" "$CIMSIM" compare --weights "$T/w.npy" --inputs "$T/x.npy" --json "$T/nodir/c.json"
+expect_fail "compare: csv dir missing" "nodir" "$CIMSIM" compare --weights "$T/w.npy" --inputs "$T/x.npy" --csv "$T/nodir/c.csv"
+expect_fail "compare: empty list" "configs" "$CIMSIM" compare --configs ",isaac" --weights "$T/w.npy" --inputs "$T/x.npy"
 
 # 5. the main job and help
 "$CIMSIM" compare --weights "$W" --inputs "$X" --json "$T/c.json" > "$T/cmp.txt" && grep -q "converts per MAC" "$T/cmp.txt" &&

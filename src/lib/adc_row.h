@@ -60,6 +60,21 @@ static inline int cim__bits_of(int32_t s)
     return x ? 33 - __builtin_clz(x) : 1;
 }
 
+/* table[idx[j]]++ for j < n, four independent increments in flight. */
+static inline void cim_hist_incr(uint32_t *restrict table, const int32_t *restrict idx, int n)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        int32_t i0 = idx[j], i1 = idx[j + 1], i2 = idx[j + 2], i3 = idx[j + 3];
+        table[i0]++;
+        table[i1]++;
+        table[i2]++;
+        table[i3]++;
+    }
+    for (; j < n; j++)
+        table[idx[j]]++;
+}
+
 /* One sum into the single-value tables (the rare path). */
 static inline void cim_hist_one(int32_t x, uint32_t *restrict hist, uint64_t *restrict bits_out)
 {
@@ -88,16 +103,7 @@ static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *re
             out |= c != v || c == 0 || c == CIM_HIST_BINS + 1;
             idx[i] = c + (i & (CIM_HIST_WAYS - 1)) * CIM_HIST_SLOTS;
         }
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            int32_t i0 = idx[j], i1 = idx[j + 1], i2 = idx[j + 2], i3 = idx[j + 3];
-            hist[i0]++;
-            hist[i1]++;
-            hist[i2]++;
-            hist[i3]++;
-        }
-        for (; j < n; j++)
-            hist[idx[j]]++;
+        cim_hist_incr(hist, idx, n);
         if (out)
             for (int i = 0; i < n; i++)
                 if (s[i] < CIM_HIST_MIN || s[i] > CIM_HIST_MAX)
@@ -114,16 +120,7 @@ static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *re
         pidx[j] = in ? (int32_t)(a << 8 | b) : CIM_HIST_PAIRS;
         outside |= !in;
     }
-    int j = 0;
-    for (; j + 4 <= np; j += 4) { /* four independent increments in flight */
-        int32_t i0 = pidx[j], i1 = pidx[j + 1], i2 = pidx[j + 2], i3 = pidx[j + 3];
-        pairs[i0]++;
-        pairs[i1]++;
-        pairs[i2]++;
-        pairs[i3]++;
-    }
-    for (; j < np; j++)
-        pairs[pidx[j]]++;
+    cim_hist_incr(pairs, pidx, np);
     if (outside)
         for (int k = 0; k < np; k++)
             if (pidx[k] == CIM_HIST_PAIRS) {
