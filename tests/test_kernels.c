@@ -311,10 +311,10 @@ static int32_t bad_short_dot(int Kp64, const uint8_t *a, const int8_t *b)
 
 static int always(void) { return 1; }
 
-static const cim_kernel bad_saturating = {"bad-saturating", bad_saturating_gemm, bad_short_dot, always};
-static const cim_kernel bad_short = {"bad-short", bad_short_gemm, bad_short_dot, always};
-static const cim_kernel bad_overwrite = {"bad-overwrite", bad_overwrite_gemm, bad_short_dot, always};
-static const cim_kernel bad_lda = {"bad-lda", bad_lda_gemm, bad_short_dot, always};
+static const cim_kernel bad_saturating = {.name = "bad-saturating", .gemm_u8s8 = bad_saturating_gemm, .dot_u8s8 = bad_short_dot, .supported = always};
+static const cim_kernel bad_short = {.name = "bad-short", .gemm_u8s8 = bad_short_gemm, .dot_u8s8 = bad_short_dot, .supported = always};
+static const cim_kernel bad_overwrite = {.name = "bad-overwrite", .gemm_u8s8 = bad_overwrite_gemm, .dot_u8s8 = bad_short_dot, .supported = always};
+static const cim_kernel bad_lda = {.name = "bad-lda", .gemm_u8s8 = bad_lda_gemm, .dot_u8s8 = bad_short_dot, .supported = always};
 
 /* ---- tests independent of any kernel ---- */
 
@@ -355,6 +355,7 @@ static void test_kernel_list(void **state)
         assert_non_null(k->name);
         assert_non_null(k->gemm_u8s8);
         assert_non_null(k->dot_u8s8);
+        assert_non_null(k->gather_dots);
         assert_non_null(k->supported);
         has_ref |= k == &cim_kernel_ref && strcmp(k->name, "ref") == 0;
         has_avx2 |= strcmp(k->name, "avx2") == 0;
@@ -600,6 +601,54 @@ static void test_dot(void **state)
     }
 }
 
+/* Gathered dot products against an int64 naive sum: every plane count 1..9
+ * (the kernels group planes by four), counts with short last groups, sorted
+ * and unsorted entries, random and extreme data, planes and rows strided. */
+static void test_gather_dots(void **state)
+{
+    const cim_kernel *k = kernel_or_skip(state);
+    tu_rng r = {11};
+    static const int Ks[] = {64, 128, 512, 576, 2048};
+    static const int counts[] = {1, 2, 3, 4, 5, 7, 8, 13, 64, 101};
+    for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
+        for (size_t ic = 0; ic < sizeof counts / sizeof counts[0]; ic++) {
+            const int Kp = Ks[ik], count = counts[ic], rows = 9, cols = 23, nplanes = 1 + (int)((ik + ic) % 9);
+            const size_t lda = (size_t)Kp + 64 * (ic % 2), ps = lda * (size_t)rows + 64 * (ik % 3);
+            const size_t ldb = (size_t)Kp + 64 * (ik % 2);
+            enum fill f = (ik + ic) % 3 == 0 ? FILL_EXTREME_MIX : FILL_RANDOM;
+            uint8_t *A = xalloc64(ps * (size_t)nplanes);
+            int8_t *B = xalloc64(ldb * (size_t)cols);
+            uint32_t *row = malloc(sizeof(uint32_t) * (size_t)count), *col = malloc(sizeof(uint32_t) * (size_t)count);
+            int32_t *out = malloc(sizeof(int32_t) * (size_t)count * (size_t)nplanes);
+            assert_non_null(row);
+            assert_non_null(col);
+            assert_non_null(out);
+            for (size_t i = 0; i < ps * (size_t)nplanes; i++)
+                A[i] = gen_a(&r, f, 0);
+            for (size_t i = 0; i < ldb * (size_t)cols; i++)
+                B[i] = gen_b(&r, f, 0);
+            for (int e = 0; e < count; e++) {
+                row[e] = (uint32_t)tu_range(&r, 0, rows - 1);
+                col[e] = ic % 2 ? (uint32_t)(e * cols / count) : (uint32_t)tu_range(&r, 0, cols - 1);
+            }
+            k->gather_dots(Kp, nplanes, A, ps, lda, B, ldb, count, row, col, out);
+            for (int p = 0; p < nplanes; p++)
+                for (int e = 0; e < count; e++) {
+                    int64_t want = naive_dot(Kp, A + (size_t)p * ps + row[e] * lda, B + col[e] * ldb);
+                    int32_t got = out[(size_t)p * (size_t)count + (size_t)e];
+                    if (got != want)
+                        fail_msg("kernel %s gather Kp=%d count=%d planes=%d: plane %d entry %d (row %u col %u) = %ld, "
+                                 "expected %ld", k->name, Kp, count, nplanes, p, e, row[e], col[e], (long)got,
+                                 (long)want);
+                }
+            free(A);
+            free(B);
+            free(row);
+            free(col);
+            free(out);
+        }
+}
+
 /* ---- main: the fixed tests, then each test for each kernel ---- */
 
 #define MAX_KERNELS 8
@@ -609,7 +658,7 @@ static const struct {
 } per_kernel[] = {
     {"gemm_hand", test_gemm_hand},         {"gemm_shapes", test_gemm_shapes},
     {"gemm_random", test_gemm_random},     {"gemm_extremes", test_gemm_extremes},
-    {"dot", test_dot},
+    {"dot", test_dot},                     {"gather_dots", test_gather_dots},
 };
 #define N_PER_KERNEL (sizeof per_kernel / sizeof per_kernel[0])
 

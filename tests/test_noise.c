@@ -259,6 +259,58 @@ static void test_philox_is_random123(void **state)
     assert_int_equal(x[3], 0x6d5451fdu);
 }
 
+/* Recovery normals (one Philox block per failure and four recovery slices):
+ * each slice's normals have mean 0 and variance 1, slices of the same failure
+ * are uncorrelated, and slice r follows the documented layout (block r / 4,
+ * words 0-1 for r % 4 < 2, cos for even r). */
+static void test_recovery_normals(void **state)
+{
+    (void)state;
+    enum { C = 20000, NR = 7 };
+    static uint64_t vec[C];
+    static uint32_t ch[C];
+    static double z[NR * C];
+    tu_rng r = {5};
+    for (int f = 0; f < C; f++) {
+        vec[f] = tu_next(&r) & 0xffffffffffffull;
+        ch[f] = (uint32_t)tu_range(&r, 0, 100000);
+    }
+    cim_noise_key k = {1234, 3, 0, 2, 1, 0x100u | 1u << 4, 0};
+    cim_noise_recovery_impl(&k, vec, ch, C, NR, z);
+    for (int a = 0; a < NR; a++) {
+        double m = 0, v = 0;
+        for (int f = 0; f < C; f++)
+            m += z[a * C + f];
+        m /= C;
+        for (int f = 0; f < C; f++)
+            v += (z[a * C + f] - m) * (z[a * C + f] - m);
+        v /= C - 1;
+        if (fabs(m) > 5.0 / sqrt(C) || fabs(v - 1) > 0.05)
+            fail_msg("recovery slice %d: mean %g variance %g", a, m, v);
+        for (int b = 0; b < a; b++) {
+            double cov = 0;
+            for (int f = 0; f < C; f++)
+                cov += z[a * C + f] * z[b * C + f];
+            if (fabs(cov / C) > 5.0 / sqrt(C))
+                fail_msg("recovery slices %d and %d correlate: %g", a, b, cov / C);
+        }
+    }
+    for (int f = 0; f < C; f += 997) { /* slice 5: block 1, words 0 and 1, sine */
+        cim_noise_key kb = k;
+        kb.islice |= 1u;
+        kb.vector = vec[f];
+        uint32_t c[4];
+        cim_noise_ctr(&kb, c);
+        c[1] = ch[f];
+        cim_philox4x32_10(c, (uint32_t)k.seed, (uint32_t)(k.seed >> 32));
+        float cz, sz;
+        cim_det_sincosf_turn(c[1], &cz, &sz);
+        double want = cim_det_radiusf(c[0]) * sz;
+        if (z[5 * C + f] != want)
+            fail_msg("failure %d slice 5: %.17g, layout gives %.17g", f, z[5 * C + f], want);
+    }
+}
+
 /* The single-precision log and sincos behind the normals are accurate. */
 static void test_transcendentals(void **state)
 {
@@ -284,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_error_statistics),
         cmocka_unit_test(test_accumulator_widths),
         cmocka_unit_test(test_philox_is_random123),
+        cmocka_unit_test(test_recovery_normals),
         cmocka_unit_test(test_transcendentals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -216,6 +216,119 @@ static int32_t vnni_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return _mm512_reduce_add_epi32(s);
 }
 
+/* Sums of the 16 lanes of each of a, b, c, d, as 4 lanes. */
+static CIM_ALWAYS_INLINE __m128i hsum4(__m512i a, __m512i b, __m512i c, __m512i d)
+{
+    /* per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3], the same for c, d */
+    __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+    __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+    /* per 128-bit lane: [a, b, c, d] partial sums; then add the four lanes */
+    __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+/* Four entries x npl (<= 4, a constant at each call site) planes: 4 npl
+ * independent vpdpbusd chains in named registers; each column vector is
+ * loaded once per 64-byte step and used by every plane. Results go to
+ * out[p * ldo + e]. */
+#define GD_ENTRIES(X) X(0) X(1) X(2) X(3)
+static CIM_ALWAYS_INLINE void gather4(const int npl, int Kp64, const uint8_t *const a[4], size_t ps,
+                                      const int8_t *const b[4], int32_t *out, size_t ldo)
+{
+    /* with one or two planes, even and odd 64-byte steps go to separate
+     * accumulators (d*), so at least 8 vpdpbusd chains cover its latency */
+    const int dual = npl <= 2;
+#define GD_DECL(E) __m512i c0##E = _mm512_setzero_si512(), c1##E = c0##E, c2##E = c0##E, c3##E = c0##E; \
+    __m512i d0##E = c0##E, d1##E = c0##E;                                                              \
+    const uint8_t *a##E = a[E];                                                                        \
+    const int8_t *b##E = b[E];
+    GD_ENTRIES(GD_DECL)
+#undef GD_DECL
+    int k = 0;
+#define GD_STEP(E, K, C0, C1)                                                                               \
+    {                                                                                                       \
+        const __m512i bv = _mm512_load_si512((const void *)(b##E + (K)));                                  \
+        C0##E = _mm512_dpbusd_epi32(C0##E, _mm512_load_si512((const void *)(a##E + (K))), bv);             \
+        if (npl > 1)                                                                                        \
+            C1##E = _mm512_dpbusd_epi32(C1##E, _mm512_load_si512((const void *)(a##E + ps + (K))), bv);    \
+        if (npl > 2)                                                                                        \
+            c2##E = _mm512_dpbusd_epi32(c2##E, _mm512_load_si512((const void *)(a##E + 2 * ps + (K))), bv); \
+        if (npl > 3)                                                                                        \
+            c3##E = _mm512_dpbusd_epi32(c3##E, _mm512_load_si512((const void *)(a##E + 3 * ps + (K))), bv); \
+    }
+#define GD_STEP_EVEN(E) GD_STEP(E, k, c0, c1)
+#define GD_STEP_ODD(E) GD_STEP(E, k + 64, d0, d1)
+    if (dual)
+        for (; k + 128 <= Kp64; k += 128) {
+            GD_ENTRIES(GD_STEP_EVEN)
+            GD_ENTRIES(GD_STEP_ODD)
+        }
+    for (; k < Kp64; k += 64) {
+        GD_ENTRIES(GD_STEP_EVEN)
+    }
+#undef GD_STEP_EVEN
+#undef GD_STEP_ODD
+#undef GD_STEP
+    if (dual) {
+#define GD_FOLD(E) c0##E = _mm512_add_epi32(c0##E, d0##E); c1##E = _mm512_add_epi32(c1##E, d1##E);
+        GD_ENTRIES(GD_FOLD)
+#undef GD_FOLD
+    }
+    /* wrap-around adds: exact, the true sums fit int32 */
+    _mm_storeu_si128((__m128i *)(void *)out, hsum4(c00, c01, c02, c03));
+    if (npl > 1)
+        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(c10, c11, c12, c13));
+    if (npl > 2)
+        _mm_storeu_si128((__m128i *)(void *)(out + 2 * ldo), hsum4(c20, c21, c22, c23));
+    if (npl > 3)
+        _mm_storeu_si128((__m128i *)(void *)(out + 3 * ldo), hsum4(c30, c31, c32, c33));
+}
+#undef GD_ENTRIES
+
+/* All groups of four entries of one plane group (npl a constant). */
+static CIM_ALWAYS_INLINE void gather_run(const int npl, int Kp64, const uint8_t *Ap, size_t ps, size_t lda,
+                                         const int8_t *Bc, size_t ldb, int count, const uint32_t *row,
+                                         const uint32_t *col, int32_t *op)
+{
+    for (int f = 0; f < count; f += 4) {
+        const uint8_t *a[4];
+        const int8_t *b[4];
+        const int ne = count - f < 4 ? count - f : 4;
+        for (int e = 0; e < 4; e++) { /* a short last group repeats its last entry */
+            const int g = f + (e < ne ? e : ne - 1);
+            a[e] = Ap + (size_t)row[g] * lda;
+            b[e] = Bc + (size_t)col[g] * ldb;
+        }
+        if (ne == 4) {
+            gather4(npl, Kp64, a, ps, b, op + f, (size_t)count);
+        } else {
+            int32_t tmp[4 * 4];
+            gather4(npl, Kp64, a, ps, b, tmp, 4);
+            for (int p = 0; p < npl; p++)
+                for (int e = 0; e < ne; e++)
+                    op[(size_t)p * (size_t)count + (size_t)(f + e)] = tmp[p * 4 + e];
+        }
+    }
+}
+
+static void vnni_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
+                             const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
+                             int32_t *out)
+{
+    for (int p0 = 0; p0 < nplanes; p0 += 4) {
+        const int npl = nplanes - p0 < 4 ? nplanes - p0 : 4;
+        const uint8_t *Ap = A + (size_t)p0 * plane_stride;
+        int32_t *op = out + (size_t)p0 * (size_t)count;
+        switch (npl) {
+        case 1: gather_run(1, Kp64, Ap, plane_stride, lda, Bc, ldb, count, row, col, op); break;
+        case 2: gather_run(2, Kp64, Ap, plane_stride, lda, Bc, ldb, count, row, col, op); break;
+        case 3: gather_run(3, Kp64, Ap, plane_stride, lda, Bc, ldb, count, row, col, op); break;
+        default: gather_run(4, Kp64, Ap, plane_stride, lda, Bc, ldb, count, row, col, op); break;
+        }
+    }
+}
+
 CIM_BASELINE_ISA static int vnni_supported(void)
 {
     cim_cpu c;
@@ -227,5 +340,6 @@ const cim_kernel cim_kernel_avx512vnni = {
     .name = "avx512vnni",
     .gemm_u8s8 = vnni_gemm_u8s8,
     .dot_u8s8 = vnni_dot_u8s8,
+    .gather_dots = vnni_gather_dots,
     .supported = vnni_supported,
 };

@@ -21,7 +21,7 @@
  * lda is a multiple of 64 and >= Kp; elements k in [K, lda) are zero. A is
  * 64-byte aligned.
  *
- * Column-major B for single dot products (recovery): column n starts at
+ * Column-major B for dot products (recovery): column n starts at
  * Bc + n * ldb, ldb a multiple of 64, entries past K zero, 64-byte aligned.
  *
  * Exactness: sums are exact in int32. The framework guarantees
@@ -48,6 +48,17 @@ typedef struct cim_kernel {
     /* sum_{k < Kp64} a[k] * b[k], where Kp64 is a multiple of 64 (>= 64);
      * a and b are 64-byte aligned. */
     int32_t (*dot_u8s8)(int Kp64, const uint8_t *a, const int8_t *b);
+
+    /* Gathered dot products, for scattered column sums such as recoveries:
+     *   out[p * count + f] = sum_{k < Kp64} A[p * plane_stride + row[f] * lda + k]
+     *                                        * Bc[col[f] * ldb + k]
+     * for 0 <= f < count, 0 <= p < nplanes (several input planes against the
+     * same column). Kp64, plane_stride, lda and ldb are multiples of 64; A and
+     * Bc are 64-byte aligned; count >= 1, nplanes >= 1. Entries sorted by col
+     * run faster (each column is read once) but any order is correct. */
+    void (*gather_dots)(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
+                        const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
+                        int32_t *out);
 
     /* Nonzero if this CPU and OS can run the kernel (CPUID and XCR0). */
     int (*supported)(void);

@@ -32,11 +32,22 @@ static int32_t ref_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return s;
 }
 
+static void ref_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
+                            const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
+                            int32_t *out)
+{
+    for (int p = 0; p < nplanes; p++)
+        for (int f = 0; f < count; f++)
+            out[(size_t)p * (size_t)count + (size_t)f] =
+                ref_dot_u8s8(Kp64, A + (size_t)p * plane_stride + (size_t)row[f] * lda, Bc + (size_t)col[f] * ldb);
+}
+
 static int ref_supported(void) { return 1; }
 
 const cim_kernel cim_kernel_ref = {
     .name = "ref",
     .gemm_u8s8 = ref_gemm_u8s8,
     .dot_u8s8 = ref_dot_u8s8,
+    .gather_dots = ref_gather_dots,
     .supported = ref_supported,
 };

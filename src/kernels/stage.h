@@ -22,8 +22,10 @@ typedef struct cim_stage {
     /* Normals of channels n0 .. n0 + count - 1 for vectors key->vector + r, r < rows,
      * row r at z + r * ldz. */
     void (*noise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, double *z, size_t ldz);
-    void (*noise_points)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,
-                         double *z);
+    /* Normals of recovery slices r < nrec of scattered conversions f < count
+     * (vectors[f], channels[f]) into z[r * count + f] (noise_impl.h). */
+    void (*noise_recovery)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,
+                           int nrec, double *z);
 } cim_stage;
 
 extern const cim_stage cim_stage_ref;

@@ -9,12 +9,14 @@
  *
  * Counter layout (bit fields, documented so results can be reproduced elsewhere):
  *   ctr[0] = vector bits 0..31
- *   ctr[1] = channel / 4
+ *   ctr[1] = channel / 4 (static and speculative slices), channel (recovery)
  *   ctr[2] = vector bits 32..47 | chunk << 16                 (chunk < 65536)
  *   ctr[3] = islice | wslice << 12 | phase << 16 | layer << 17 (islice < 4096,
  *            wslice < 16, phase < 2, layer < 32768)
- * islice is the static/speculative input slice j, or 0x100 | j << 4 | r for
- * recovery slice r of speculative slice j. Key = {seed bits 0..31, 32..63}.
+ * islice is the static/speculative input slice j, or 0x100 | j << 4 | r / 4 for
+ * recovery slice r of speculative slice j: one block serves a failed
+ * conversion's recovery slices 4b .. 4b + 3 (words 0, 1 give slices 4b, 4b + 1;
+ * words 2, 3 give 4b + 2, 4b + 3). Key = {seed bits 0..31, 32..63}.
  *
  * The transform (noise_impl.h) uses single-precision polynomials built from
  * +, -, *, / and sqrt only (correctly rounded in IEEE-754, compiled without FMA
@@ -31,7 +33,7 @@ typedef struct cim_noise_key {
     uint64_t vector;  /* global vector index */
     uint32_t chunk;
     uint32_t wslice;
-    uint32_t islice;  /* j, or 0x100 | j << 4 | r in recovery */
+    uint32_t islice;  /* j, or 0x100 | j << 4 | r / 4 in recovery */
     uint32_t phase;
 } cim_noise_key;
 

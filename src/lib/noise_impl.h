@@ -145,34 +145,50 @@ static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int c
     }
 }
 
-/* z[i] = the normal of (vectors[i], channels[i]) under k's other fields, for
- * scattered conversions such as recoveries. */
-static inline void cim_noise_points_impl(const cim_noise_key *k, const uint64_t *restrict vectors,
-                                         const uint32_t *restrict channels, int count, double *restrict z)
+/* The normals of the recovery slices of scattered conversions: for failure f
+ * at (vectors[f], channels[f]) and recovery slice r < nrec, z[r * count + f].
+ * k->islice is 0x100 | j << 4 for speculative slice j. One Philox block per
+ * failure and four recovery slices: counter word 1 is the channel itself and
+ * islice gains the block number r / 4; Box-Muller on words (0, 1) gives
+ * slices 4b and 4b + 1, on words (2, 3) slices 4b + 2 and 4b + 3. */
+static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_t *restrict vectors,
+                                           const uint32_t *restrict channels, int count, int nrec,
+                                           double *restrict z)
 {
-    for (int base = 0; base < count; base += 64) {
-        int n = count - base < 64 ? count - base : 64;
-        uint32_t o[4][64];
-        const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+    const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+    for (int b = 0; 4 * b < nrec; b++) {
+        cim_noise_key kb = *k;
+        kb.islice = k->islice | (uint32_t)b;
         uint32_t c[4];
-        cim_noise_ctr(k, c);
-        for (int g = 0; g < n; g++) {
-            uint64_t v = vectors[base + g];
-            uint32_t x[4] = {(uint32_t)v, channels[base + g] >> 2,
-                             (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u), c[3]};
-            cim_philox4x32_10(x, key0, key1);
-            o[0][g] = x[0];
-            o[1][g] = x[1];
-            o[2][g] = x[2];
-            o[3][g] = x[3];
-        }
-        for (int g = 0; g < n; g++) {
-            /* lanes 0, 1 use words 0, 1; lanes 2, 3 words 2, 3 (cim_noise_groups_impl) */
-            uint32_t lane = channels[base + g] & 3u;
-            uint32_t wr = lane < 2 ? o[0][g] : o[2][g], wa = lane < 2 ? o[1][g] : o[3][g];
-            float rad = cim_det_radiusf(wr), cz, sz;
-            cim_det_sincosf_turn(wa, &cz, &sz);
-            z[base + g] = rad * ((lane & 1) ? sz : cz);
+        cim_noise_ctr(&kb, c);
+        const int nb = nrec - 4 * b < 4 ? nrec - 4 * b : 4;
+        for (int base = 0; base < count; base += 64) {
+            int n = count - base < 64 ? count - base : 64;
+            uint32_t o[4][64];
+            for (int g = 0; g < n; g++) {
+                uint64_t v = vectors[base + g];
+                uint32_t x[4] = {(uint32_t)v, channels[base + g], (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u),
+                                 c[3]};
+                cim_philox4x32_10(x, key0, key1);
+                o[0][g] = x[0];
+                o[1][g] = x[1];
+                o[2][g] = x[2];
+                o[3][g] = x[3];
+            }
+            for (int h = 0; 2 * h < nb; h++) { /* words (2h, 2h + 1): slices 4b + 2h, 4b + 2h + 1 */
+                double zc[64], zs[64];
+                const uint32_t *wr = o[2 * h], *wa = o[2 * h + 1];
+                for (int g = 0; g < n; g++) {
+                    float rad = cim_det_radiusf(wr[g]), cz, sz;
+                    cim_det_sincosf_turn(wa[g], &cz, &sz);
+                    zc[g] = rad * cz;
+                    zs[g] = rad * sz;
+                }
+                double *z0 = z + (size_t)(4 * b + 2 * h) * (size_t)count + base;
+                memcpy(z0, zc, (size_t)n * sizeof(double));
+                if (2 * h + 1 < nb)
+                    memcpy(z0 + count, zs, (size_t)n * sizeof(double));
+            }
         }
     }
 }

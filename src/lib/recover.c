@@ -5,74 +5,104 @@
 /* Recovery of the failed columns of one (chunk c, weight slice i, speculative
  * slice j) tile: each failed column's bits of slice j are re-run as recovery
  * slices and only that column converts; a saturated recovery is kept clamped.
- * The exact sums of all recovery slices but the last come from the kernels
- * (one dot product per failure when failures are few, whole-tile calls when
- * they are many); the last (least significant) one is the speculative sum
- * minus the others, exactly. All failures of one recovery slice go through the
- * ADC stage together, and each failure's total is added once. */
+ *
+ * The failures are first ordered by column (a counting sort), so the gathered
+ * dot-product kernel reads a weight column for all its failed vectors in a
+ * row. The exact sums of all recovery slices but the last come from that
+ * kernel, every such slice of a failure in one pass (or, when many failed,
+ * from whole-tile kernel calls); the last (least significant) one is the
+ * speculative sum minus the others, exactly. The normals of all recovery
+ * slices are drawn at once, all failures of one recovery slice go through the
+ * ADC stage together, and each failure's total is added once. Results do not
+ * depend on the order. */
 CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int nc, int np, int c,
                     int i, int j, int phase, int nfail, const uint8_t *flip, cim_noise_key key)
 {
     const cim_layer *L = R->L;
     int64_t sign = phase ? -1 : 1, flipmax = cim__pow2(L->ws[i].width) - 1;
-    int dense = nfail * 8 > mc * nc, rc = L->rec_count[j];
+    int rc = L->rec_count[j];
     cim_adc_counts cnt = {0, 0};
     uint32_t *hist = R->hist ? w->hist : NULL;
+
+    /* counting sort of the failures by column */
+    int start[TILE_N + 1];
+    memset(start, 0, sizeof start);
+    for (int f = 0; f < nfail; f++)
+        start[w->fail[f] % TILE_N + 1]++;
+    for (int nn = 0; nn < nc; nn++)
+        start[nn + 1] += start[nn];
+    for (int f = 0; f < nfail; f++)
+        w->fsorted[start[w->fail[f] % TILE_N]++] = w->fail[f];
+    const uint16_t *fail = w->fsorted;
+
     for (int f = 0; f < nfail; f++) {
-        w->fch[f] = (uint32_t)(n0 + w->fail[f] % TILE_N);
-        w->frest[f] = w->S[w->fail[f]];
+        w->frow[f] = (uint32_t)(tm0 + fail[f] / TILE_N);
+        w->fch[f] = (uint32_t)(n0 + fail[f] % TILE_N);
+        w->frest[f] = w->S[fail[f]];
     }
     memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
     if (flip)
         memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
     if (R->noise)
         for (int f = 0; f < nfail; f++) {
-            w->fvec[f] = sb_vector + (uint64_t)(tm0 + w->fail[f] / TILE_N);
-            w->frest_abs[f] = w->Ab[w->fail[f]];
+            w->fvec[f] = sb_vector + (uint64_t)w->frow[f];
+            w->frest_abs[f] = w->Ab[fail[f]];
         }
+    if (R->noise) { /* every recovery slice's normals at once */
+        key.islice = 0x100u | (uint32_t)j << 4;
+        R->stage->noise_recovery(&key, w->fvec, w->fch, nfail, rc, w->fz);
+    }
+    const int q0 = L->nis + L->rec_first[j];
+    /* A gathered dot product costs about three times a tile entry's share of a
+     * whole-tile kernel call (measured): above a third of the tile failed,
+     * whole-tile calls are cheaper. */
+    if (rc > 1 && nfail * 3 > mc * nc) {
+        for (int r = 0; r < rc - 1; r++) {
+            int32_t *restrict fs = w->fs + (size_t)r * (size_t)nfail, *restrict fa = w->fa + (size_t)r * (size_t)nfail;
+            cim__tile_colsums(R, w, q0 + r, c, i, tm0, mc, n0, np, w->R, w->Ra);
+            for (int f = 0; f < nfail; f++)
+                fs[f] = w->R[fail[f]];
+            if (R->noise)
+                for (int f = 0; f < nfail; f++)
+                    fa[f] = w->Ra[fail[f]];
+        }
+    } else if (rc > 1) { /* every recovery slice but the last, all at once */
+        cim__gather_colsums(R, w, q0, rc - 1, c, i, nfail, w->frow, w->fch, w->fs, w->fa);
+    }
     for (int r = 0; r < rc; r++) {
-        int q = L->nis + L->rec_first[j] + r;
+        int q = q0 + r;
         const cim_recovery_slice *rec = &L->rec[L->rec_first[j] + r];
         int rel = rec->bits.lo - L->is[j].lo; /* place value inside the speculative slice */
-        const int32_t *fs = w->fs, *fa = w->fa;
+        const int32_t *fs = w->fs + (size_t)r * (size_t)nfail, *fa = w->fa + (size_t)r * (size_t)nfail;
         if (r == rc - 1) { /* the last slice sits at the bottom (rel == 0): what is left */
             fs = w->frest;
             fa = w->frest_abs;
         } else {
-            if (dense) {
-                cim__tile_colsums(R, w, q, c, i, tm0, mc, n0, np, w->R, w->Ra);
-                for (int f = 0; f < nfail; f++)
-                    w->fs[f] = w->R[w->fail[f]];
-                if (R->noise)
-                    for (int f = 0; f < nfail; f++)
-                        w->fa[f] = w->Ra[w->fail[f]];
-            } else {
-                for (int f = 0; f < nfail; f++)
-                    cim__dot_colsum(R, q, c, i, tm0 + w->fail[f] / TILE_N, (int)w->fch[f], &w->fs[f], &w->fa[f]);
-            }
+            int32_t *restrict rest = w->frest, *restrict rest_abs = w->frest_abs;
             for (int f = 0; f < nfail; f++)
-                w->frest[f] -= w->fs[f] * (1 << rel);
+                rest[f] -= fs[f] * (1 << rel);
             if (R->noise)
                 for (int f = 0; f < nfail; f++)
-                    w->frest_abs[f] -= w->fa[f] * (1 << rel);
-        }
-        if (R->noise) {
-            key.islice = 0x100u | (uint32_t)j << 4 | (uint32_t)rec->index;
-            R->stage->noise_points(&key, w->fvec, w->fch, nfail, w->fz);
+                    rest_abs[f] -= fa[f] * (1 << rel);
         }
         int64_t weight = sign * cim__pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
                          R->hist_base};
-        R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
+        R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz + (size_t)r * (size_t)nfail, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)
                 w->fconst[f] += weight * flipmax *
-                                R->rs[((size_t)q * (size_t)R->ms + (size_t)(tm0 + w->fail[f] / TILE_N)) * (size_t)L->nchunks + (size_t)c];
+                                R->rs[((size_t)q * (size_t)R->ms + (size_t)w->frow[f]) * (size_t)L->nchunks + (size_t)c];
     }
+    /* into the tile's 32-bit accumulators when the run uses them (the bound of
+     * fits_int32 covers recoveries), else into the run's */
     for (int f = 0; f < nfail; f++) {
-        int nn = w->fail[f] % TILE_N;
+        int nn = fail[f] % TILE_N;
         int64_t v = flip && flip[nn] ? w->fconst[f] - w->facc[f] : w->facc[f];
-        R->acc[(size_t)(tm0 + w->fail[f] / TILE_N) * (size_t)L->N + (size_t)(n0 + nn)] += v;
+        if (R->acc32)
+            w->acc32[fail[f]] += (int32_t)v;
+        else
+            R->acc[(size_t)w->frow[f] * (size_t)L->N + (size_t)(n0 + nn)] += v;
     }
     w->hist_pending += (uint64_t)nfail * (uint64_t)rc;
     w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)rc;
@@ -80,4 +110,3 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     w->st.saturations_recovery += cnt.saturations;
     w->st.true_clips += cnt.clips;
 }
-

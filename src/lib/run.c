@@ -113,29 +113,31 @@ void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int
             memcpy(Ab + mm * TILE_N, S + mm * TILE_N, (size_t)np * sizeof(int32_t));
 }
 
-/* One recovery column sum: plane q, chunk c, slice i, vector gm, channel n. */
-void cim__dot_colsum(run_state *R, int q, int c, int i, int gm, int n, int32_t *s, int32_t *ab)
+/* Gathered column sums of planes q0 .. q0 + nq - 1, chunk c, weight slice i,
+ * for superblock vectors row[f] and channels col[f], f < count: plane r's sums
+ * into s[r * count + f] (and N+ + N- into ab likewise when noise is on). */
+void cim__gather_colsums(run_state *R, worker *w, int q0, int nq, int c, int i, int count, const uint32_t *row,
+                         const uint32_t *col, int32_t *s, int32_t *ab)
 {
     const cim_layer *L = R->L;
-    int kp = L->chunk_kp[c];
-    const uint8_t *a = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
-                       (size_t)L->chunk_off[c];
-    size_t colo = (size_t)n * (size_t)kp;
-    *s = 0;
-    *ab = 0;
-    for (int p = 0; p < L->part_count[i]; p++) {
-        size_t base = L->bp_off[c] + (size_t)(L->part_first[i] + p) * L->bp_stride[c] + colo;
-        int32_t v = R->kern->dot_u8s8(kp, a, L->Bc + base);
-        *s = L->part_count[i] == 2 && p == 0 ? 16 * v : *s + v;
-        if (R->noise && L->Bcabs) {
-            int32_t va = R->kern->dot_u8s8(kp, a, L->Bcabs + base);
-            *ab = L->part_count[i] == 2 && p == 0 ? 16 * va : *ab + va;
+    const size_t kp = (size_t)L->chunk_kp[c], n = (size_t)nq * (size_t)count;
+    const uint8_t *A = R->planes + (size_t)q0 * R->plane_stride + (size_t)L->chunk_off[c];
+    for (int abs_pass = 0; abs_pass <= (R->noise && L->Bcabs); abs_pass++) {
+        const int8_t *B = (abs_pass ? L->Bcabs : L->Bc) + L->bp_off[c];
+        int32_t *dst = abs_pass ? ab : s;
+        int p0 = L->part_first[i];
+        R->kern->gather_dots((int)kp, nq, A, R->plane_stride, (size_t)L->kp_total, B + (size_t)p0 * L->bp_stride[c],
+                             kp, count, row, col, dst);
+        if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
+            R->kern->gather_dots((int)kp, nq, A, R->plane_stride, (size_t)L->kp_total,
+                                 B + (size_t)(p0 + 1) * L->bp_stride[c], kp, count, row, col, w->fpart);
+            for (size_t x = 0; x < n; x++)
+                dst[x] = 16 * dst[x] + w->fpart[x];
         }
     }
     if (R->noise && !L->Bcabs) /* offset: N+ + N- = S */
-        *ab = *s;
+        memcpy(ab, s, n * sizeof(int32_t));
 }
-
 
 /* Fold a worker's compact histogram into its stats (semantics.md section 9):
  * the single-value tables, then the pair table into the window's bins. */

@@ -7,8 +7,8 @@
 
 static void free_worker(cim_ctx *ctx, worker *w)
 {
-    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->acc32, w->Ra};
-    void *plain[] = {w->hist, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
+    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32};
+    void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
                      w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
         cim__aligned_free(ctx, aligned[i]);
@@ -48,17 +48,21 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->z = cim__calloc(ctx, nt, sizeof(double));
     w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
     w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
-    w->fs = cim__malloc(ctx, nt * sizeof(int32_t));
-    w->fa = cim__calloc(ctx, nt, sizeof(int32_t));
+    /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */
+    w->fsorted = cim__malloc(ctx, nt * sizeof(uint16_t));
+    w->frow = cim__malloc(ctx, nt * sizeof(uint32_t));
+    w->fpart = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
+    w->fs = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
+    w->fa = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(int32_t));
     w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
     w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
     w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
     w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
     w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
     w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
-    w->fz = cim__calloc(ctx, nt, sizeof(double));
+    w->fz = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(double));
     if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
-        !w->hist || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
+        !w->hist || !w->fsorted || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
         !w->fch || !w->fz)
         return CIM_ERR_NOMEM;
     return CIM_OK;
