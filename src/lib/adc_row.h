@@ -31,6 +31,7 @@ typedef struct cim_adc_row {
     int recoverable;     /* a flagged conversion is a failed speculation */
     double level;        /* noise level E; 0: noise off (nabs, z unused) */
     int32_t hist_base;   /* histogram pair window [hist_base, hist_base + 255], or CIM_HIST_NO_PAIRS */
+    int in_range;        /* every rounded value provably lies in [qmin, qmax] (noise off): no clamp */
 } cim_adc_row;
 
 /* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i

@@ -57,6 +57,8 @@ struct cim_layer {
     int8_t *Bc, *Bcabs;
 
     uint8_t *flip;            /* [nchunks][nws][N]: 1 if the column is stored complemented */
+    int64_t *sum_pos, *sum_neg; /* [nchunks][nws]: the largest column sums of the stored
+                               * positive values and of the negated negative ones */
     int16_t *centers;         /* [nchunks][N] center_offset centers, else NULL */
     int64_t *colconst;        /* [N]: -zx * sum_k w' (unsigned input encoding) */
     uint64_t *rowlevel;       /* [K]: sum of stored device levels on row k, all columns */

@@ -21,6 +21,8 @@ void cim_layer_free(cim_ctx *ctx, cim_layer *L)
     cim__aligned_free(ctx, L->Bc);
     cim__aligned_free(ctx, L->Bcabs);
     cim__free(ctx, L->flip);
+    cim__free(ctx, L->sum_pos);
+    cim__free(ctx, L->sum_neg);
     cim__free(ctx, L->centers);
     cim__free(ctx, L->colconst);
     cim__free(ctx, L->rowlevel);
@@ -129,10 +131,12 @@ static cim_status alloc_layer(cim_ctx *ctx, cim_layer *L, int noise)
             return CIM_ERR_NOMEM;
     }
     L->flip = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->nws, (size_t)L->N);
+    L->sum_pos = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->nws, sizeof(int64_t));
+    L->sum_neg = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->nws, sizeof(int64_t));
     L->colconst = cim__calloc(ctx, (size_t)L->N, sizeof(int64_t));
     L->rowlevel = cim__calloc(ctx, (size_t)L->K, sizeof(uint64_t));
     L->wprime = cim__calloc(ctx, (size_t)L->K * (size_t)L->N, sizeof(int16_t));
-    if (!L->flip || !L->colconst || !L->rowlevel || !L->wprime)
+    if (!L->flip || !L->sum_pos || !L->sum_neg || !L->colconst || !L->rowlevel || !L->wprime)
         return CIM_ERR_NOMEM;
     if (L->cfg.encoding == CIM_ENC_CENTER_OFFSET) {
         L->centers = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->N, sizeof(int16_t));
@@ -203,6 +207,34 @@ static cim_status compute_centers(cim_ctx *ctx, cim_layer *L, const cim_weights 
                                                      L->cfg.n_weight_slices, lo, hi);
     }
     return CIM_OK;
+}
+
+/* The bounds of column sums per (chunk, weight slice): with input slice values
+ * at most a, every column sum lies in [-a sum_neg, a sum_pos]. */
+static void slice_bounds(cim_layer *L)
+{
+    for (int c = 0; c < L->nchunks; c++) {
+        size_t kp = (size_t)L->chunk_kp[c];
+        for (int i = 0; i < L->nws; i++) {
+            int64_t pmax = 0, nmax = 0;
+            for (int n = 0; n < L->N; n++) {
+                int64_t pos = 0, neg = 0;
+                for (int p = 0; p < L->part_count[i]; p++) {
+                    const int8_t *col = L->Bc + L->bp_off[c] + (size_t)(L->part_first[i] + p) * L->bp_stride[c] +
+                                        (size_t)n * kp;
+                    int64_t scale = L->part_count[i] == 2 && p == 0 ? 16 : 1;
+                    for (size_t k = 0; k < kp; k++) {
+                        pos += col[k] > 0 ? scale * col[k] : 0;
+                        neg += col[k] < 0 ? -scale * col[k] : 0;
+                    }
+                }
+                pmax = pos > pmax ? pos : pmax;
+                nmax = neg > nmax ? neg : nmax;
+            }
+            L->sum_pos[c * L->nws + i] = pmax;
+            L->sum_neg[c * L->nws + i] = nmax;
+        }
+    }
 }
 
 /* Encode every column (chunk c, slice i, channel n) into cell levels. */
@@ -318,6 +350,7 @@ cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim
         goto fail;
     if ((st = encode(ctx, L)))
         goto fail;
+    slice_bounds(L);
 
     int fpc = cfg->cols / L->nws;
     L->xbars_per_chunk = (L->N + fpc - 1) / fpc;

@@ -87,7 +87,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         }
         int64_t weight = sign * cim__pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
-                         R->hist_base};
+                         R->hist_base, 0};
         R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz + (size_t)r * (size_t)nfail, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)

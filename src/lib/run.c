@@ -253,6 +253,18 @@ CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, i
     }
 }
 
+/* Whether every column sum of chunk c, weight slice i, input slice j rounds
+ * into the ADC's code range (noise off), from the slice bounds of programming:
+ * then the ADC needs no clamp and nothing clips. Conservative by one code. */
+static int in_range(const run_state *R, int c, int i, int j)
+{
+    const cim_layer *L = R->L;
+    const int64_t amax = cim__pow2(L->is[j].width) - 1, t = R->adc.t;
+    const int64_t hi = amax * L->sum_pos[c * L->nws + i], lo = -amax * L->sum_neg[c * L->nws + i];
+    /* round_half_even(x / 2^t) <= floor(x / 2^t) + 1 and >= floor(x / 2^t) */
+    return (hi >> t) + 1 <= R->adc.qmax && (lo >> t) >= R->adc.qmin;
+}
+
 /* Step 2: one tile (rows tm0.. of the superblock, channels n0..), one phase. */
 CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int tm0, int mc, int n0, int phase)
 {
@@ -281,7 +293,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
                                  sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
-                                 R->hist_base};
+                                 R->hist_base, !R->noise && in_range(R, c, i, j)};
                 int nfail;
                 cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
