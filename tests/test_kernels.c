@@ -602,51 +602,73 @@ static void test_dot(void **state)
 }
 
 /* Gathered dot products against an int64 naive sum: every plane count 1..9
- * (the kernels group planes by four), counts with short last groups, sorted
- * and unsorted entries, random and extreme data, planes and rows strided. */
+ * (the kernels group planes by four), bit fields of every shift with full
+ * and random masks (and whole bytes) of inputs of 1..8 bits, counts with short last groups, sorted
+ * and unsorted entries, random and extreme data, strided rows and columns,
+ * with and without the second matrix (whose sums must be its own). */
 static void test_gather_dots(void **state)
 {
     const cim_kernel *k = kernel_or_skip(state);
     tu_rng r = {11};
     static const int Ks[] = {64, 128, 512, 576, 2048};
     static const int counts[] = {1, 2, 3, 4, 5, 7, 8, 13, 64, 101};
-    for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
-        for (size_t ic = 0; ic < sizeof counts / sizeof counts[0]; ic++) {
-            const int Kp = Ks[ik], count = counts[ic], rows = 9, cols = 23, nplanes = 1 + (int)((ik + ic) % 9);
-            const size_t lda = (size_t)Kp + 64 * (ic % 2), ps = lda * (size_t)rows + 64 * (ik % 3);
-            const size_t ldb = (size_t)Kp + 64 * (ik % 2);
-            enum fill f = (ik + ic) % 3 == 0 ? FILL_EXTREME_MIX : FILL_RANDOM;
-            uint8_t *A = xalloc64(ps * (size_t)nplanes);
-            int8_t *B = xalloc64(ldb * (size_t)cols);
-            uint32_t *row = malloc(sizeof(uint32_t) * (size_t)count), *col = malloc(sizeof(uint32_t) * (size_t)count);
-            int32_t *out = malloc(sizeof(int32_t) * (size_t)count * (size_t)nplanes);
-            assert_non_null(row);
-            assert_non_null(col);
-            assert_non_null(out);
-            for (size_t i = 0; i < ps * (size_t)nplanes; i++)
-                A[i] = gen_a(&r, f, 0);
-            for (size_t i = 0; i < ldb * (size_t)cols; i++)
-                B[i] = gen_b(&r, f, 0);
-            for (int e = 0; e < count; e++) {
-                row[e] = (uint32_t)tu_range(&r, 0, rows - 1);
-                col[e] = ic % 2 ? (uint32_t)(e * cols / count) : (uint32_t)tu_range(&r, 0, cols - 1);
-            }
-            k->gather_dots(Kp, nplanes, A, ps, lda, B, ldb, count, row, col, out);
-            for (int p = 0; p < nplanes; p++)
-                for (int e = 0; e < count; e++) {
-                    int64_t want = naive_dot(Kp, A + (size_t)p * ps + row[e] * lda, B + col[e] * ldb);
-                    int32_t got = out[(size_t)p * (size_t)count + (size_t)e];
-                    if (got != want)
-                        fail_msg("kernel %s gather Kp=%d count=%d planes=%d: plane %d entry %d (row %u col %u) = %ld, "
-                                 "expected %ld", k->name, Kp, count, nplanes, p, e, row[e], col[e], (long)got,
-                                 (long)want);
+    for (int two = 0; two <= 1; two++)
+        for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
+            for (size_t ic = 0; ic < sizeof counts / sizeof counts[0]; ic++) {
+                const int Kp = Ks[ik], count = counts[ic], rows = 9, cols = 23;
+                const int nplanes = 1 + (int)((ik + ic + (size_t)two) % 9);
+                const size_t lda = (size_t)Kp + 64 * (ic % 2), ldb = (size_t)Kp + 64 * (ik % 2);
+                const size_t n = (size_t)count * (size_t)nplanes;
+                const int abits = 1 + (int)((ik * 3 + ic + (size_t)two) % 8); /* bytes below 2^abits */
+                enum fill f = (ik + ic) % 3 == 0 ? FILL_EXTREME_MIX : FILL_RANDOM;
+                uint8_t *A = xalloc64(lda * (size_t)rows), shift[9], mask[9];
+                int8_t *B = xalloc64(ldb * (size_t)cols), *B2 = xalloc64(ldb * (size_t)cols);
+                uint32_t *row = malloc(sizeof(uint32_t) * (size_t)count), *col = malloc(sizeof(uint32_t) * (size_t)count);
+                int32_t *out = malloc(sizeof(int32_t) * n), *out2 = malloc(sizeof(int32_t) * n);
+                assert_non_null(row);
+                assert_non_null(col);
+                assert_non_null(out);
+                assert_non_null(out2);
+                for (int p = 0; p < nplanes; p++) {
+                    shift[p] = (uint8_t)((p + (int)ik) % 8);
+                    unsigned full = 255u >> shift[p];
+                    mask[p] = (uint8_t)(p % 3 == 0 ? full : p % 3 == 1 ? 1u : (unsigned)tu_range(&r, 0, (int)full));
                 }
-            free(A);
-            free(B);
-            free(row);
-            free(col);
-            free(out);
-        }
+                for (size_t i = 0; i < lda * (size_t)rows; i++)
+                    A[i] = (uint8_t)(gen_a(&r, f, 0) & ((1u << abits) - 1));
+                for (size_t i = 0; i < ldb * (size_t)cols; i++) {
+                    B[i] = gen_b(&r, f, 0);
+                    B2[i] = gen_b(&r, FILL_RANDOM, 0);
+                }
+                for (int e = 0; e < count; e++) {
+                    row[e] = (uint32_t)tu_range(&r, 0, rows - 1);
+                    col[e] = ic % 2 ? (uint32_t)(e * cols / count) : (uint32_t)tu_range(&r, 0, cols - 1);
+                }
+                k->gather_dots(Kp, nplanes, A, lda, abits, shift, mask, B, two ? B2 : NULL, ldb, count, row, col, out,
+                               two ? out2 : NULL);
+                for (int m = 0; m <= two; m++)
+                    for (int p = 0; p < nplanes; p++)
+                        for (int e = 0; e < count; e++) {
+                            const uint8_t *a = A + row[e] * lda;
+                            const int8_t *b = (m ? B2 : B) + col[e] * ldb;
+                            int64_t want = 0;
+                            for (int x = 0; x < Kp; x++)
+                                want += (int64_t)((a[x] >> shift[p]) & mask[p]) * b[x];
+                            int32_t got = (m ? out2 : out)[(size_t)p * (size_t)count + (size_t)e];
+                            if (got != want)
+                                fail_msg("kernel %s gather Kp=%d count=%d planes=%d abits=%d matrix %d: plane %d (shift "
+                                         "%d mask %d) entry %d (row %u col %u) = %ld, expected %ld", k->name, Kp,
+                                         count, nplanes, abits, m + 1, p, shift[p], mask[p], e, row[e], col[e],
+                                         (long)got, (long)want);
+                        }
+                free(A);
+                free(B);
+                free(B2);
+                free(row);
+                free(col);
+                free(out);
+                free(out2);
+            }
 }
 
 /* ---- main: the fixed tests, then each test for each kernel ---- */

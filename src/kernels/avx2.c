@@ -156,16 +156,42 @@ static int32_t avx2_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return _mm_cvtsi128_si32(t);
 }
 
-/* One dot product per entry and plane: AVX2 machines without VNNI are not
+/* One entry at a time: each plane's bit field is extracted from the bytes
+ * (16-bit shift, byte mask), widened to 16 bits and multiplied with vpmaddwd
+ * (exact; vpmaddubsw could saturate). AVX2 machines without VNNI are not
  * the fast path, and recoveries are a minor part of their time. */
-static void avx2_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
-                             const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
-                             int32_t *out)
+static void avx2_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t lda, int abits,
+                            const uint8_t *shift,
+                             const uint8_t *mask, const int8_t *Bc, const int8_t *Bc2, size_t ldb, int count,
+                             const uint32_t *row, const uint32_t *col, int32_t *out, int32_t *out2)
 {
-    for (int f = 0; f < count; f++)
-        for (int p = 0; p < nplanes; p++)
-            out[(size_t)p * (size_t)count + (size_t)f] =
-                avx2_dot_u8s8(Kp64, A + (size_t)p * plane_stride + (size_t)row[f] * lda, Bc + (size_t)col[f] * ldb);
+    (void)abits;
+    for (int f = 0; f < count; f++) {
+        const uint8_t *a = A + (size_t)row[f] * lda;
+        for (int p = 0; p < nplanes; p++) {
+            const __m128i sh = _mm_cvtsi32_si128(shift[p]);
+            const __m256i mk = _mm256_set1_epi8((char)mask[p]);
+            for (int m = 0; m < (Bc2 ? 2 : 1); m++) {
+                const int8_t *b = (m ? Bc2 : Bc) + (size_t)col[f] * ldb;
+                __m256i acc = _mm256_setzero_si256();
+                for (int k = 0; k < Kp64; k += 32) {
+                    __m256i av = _mm256_and_si256(_mm256_srl_epi16(_mm256_load_si256((const __m256i *)(const void *)(a + k)), sh), mk);
+                    __m256i bv = _mm256_load_si256((const __m256i *)(const void *)(b + k));
+                    /* widen to 16 bits: a zero-extended, b sign-extended */
+                    __m256i alo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(av));
+                    __m256i ahi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(av, 1));
+                    __m256i blo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(bv));
+                    __m256i bhi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(bv, 1));
+                    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(alo, blo));
+                    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ahi, bhi));
+                }
+                __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+                t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+                t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+                (m ? out2 : out)[(size_t)p * (size_t)count + (size_t)f] = _mm_cvtsi128_si32(t);
+            }
+        }
+    }
 }
 
 CIM_BASELINE_ISA static int avx2_supported(void)

@@ -50,15 +50,21 @@ typedef struct cim_kernel {
     int32_t (*dot_u8s8)(int Kp64, const uint8_t *a, const int8_t *b);
 
     /* Gathered dot products, for scattered column sums such as recoveries:
-     *   out[p * count + f] = sum_{k < Kp64} A[p * plane_stride + row[f] * lda + k]
+     *   out[p * count + f] = sum_{k < Kp64} ((A[row[f] * lda + k] >> shift[p]) & mask[p])
      *                                        * Bc[col[f] * ldb + k]
-     * for 0 <= f < count, 0 <= p < nplanes (several input planes against the
-     * same column). Kp64, plane_stride, lda and ldb are multiples of 64; A and
-     * Bc are 64-byte aligned; count >= 1, nplanes >= 1. Entries sorted by col
-     * run faster (each column is read once) but any order is correct. */
-    void (*gather_dots)(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
-                        const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
-                        int32_t *out);
+     * for 0 <= f < count, 0 <= p < nplanes: several bit fields of the same
+     * input bytes (the recovery slices inside a speculative slice) against the
+     * same column, the bytes read once for all of them. When Bc2 is not NULL,
+     * out2 gets the same sums against Bc2 (a second matrix of the same layout,
+     * such as the magnitudes |w| whose sums N+ + N- set the noise). shift[p]
+     * <= 7 and mask[p] <= 255 >> shift[p] (the field lies inside the byte);
+     * every byte of A is below 2^abits (1 <= abits <= 8; kernels may use a
+     * 16-entry table when abits <= 4); Kp64, lda and ldb are multiples of 64; A, Bc and Bc2 are 64-byte
+     * aligned; count >= 1, nplanes >= 1. Entries sorted by col run faster
+     * (each column is read once) but any order is correct. */
+    void (*gather_dots)(int Kp64, int nplanes, const uint8_t *A, size_t lda, int abits, const uint8_t *shift,
+                        const uint8_t *mask, const int8_t *Bc, const int8_t *Bc2, size_t ldb, int count,
+                        const uint32_t *row, const uint32_t *col, int32_t *out, int32_t *out2);
 
     /* Nonzero if this CPU and OS can run the kernel (CPUID and XCR0). */
     int (*supported)(void);

@@ -32,14 +32,25 @@ static int32_t ref_dot_u8s8(int Kp64, const uint8_t *a, const int8_t *b)
     return s;
 }
 
-static void ref_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t plane_stride, size_t lda,
-                            const int8_t *Bc, size_t ldb, int count, const uint32_t *row, const uint32_t *col,
-                            int32_t *out)
+static void ref_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t lda, int abits,
+                            const uint8_t *shift,
+                            const uint8_t *mask, const int8_t *Bc, const int8_t *Bc2, size_t ldb, int count,
+                            const uint32_t *row, const uint32_t *col, int32_t *out, int32_t *out2)
 {
-    for (int p = 0; p < nplanes; p++)
-        for (int f = 0; f < count; f++)
-            out[(size_t)p * (size_t)count + (size_t)f] =
-                ref_dot_u8s8(Kp64, A + (size_t)p * plane_stride + (size_t)row[f] * lda, Bc + (size_t)col[f] * ldb);
+    (void)abits;
+    for (int pass = 0; pass < (Bc2 ? 2 : 1); pass++) {
+        const int8_t *B = pass ? Bc2 : Bc;
+        int32_t *o = pass ? out2 : out;
+        for (int p = 0; p < nplanes; p++)
+            for (int f = 0; f < count; f++) {
+                const uint8_t *a = A + (size_t)row[f] * lda;
+                const int8_t *b = B + (size_t)col[f] * ldb;
+                int32_t sum = 0;
+                for (int k = 0; k < Kp64; k++)
+                    sum += (int32_t)((a[k] >> shift[p]) & mask[p]) * b[k];
+                o[(size_t)p * (size_t)count + (size_t)f] = sum;
+            }
+    }
 }
 
 static int ref_supported(void) { return 1; }

@@ -67,7 +67,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
                     fa[f] = w->Ra[fail[f]];
         }
     } else if (rc > 1) { /* every recovery slice but the last, all at once */
-        cim__gather_colsums(R, w, q0, rc - 1, c, i, nfail, w->frow, w->fch, w->fs, w->fa);
+        cim__gather_colsums(R, w, j, 0, rc - 1, c, i, nfail, w->frow, w->fch, w->fs, w->fa);
     }
     for (int r = 0; r < rc; r++) {
         int q = q0 + r;

@@ -113,27 +113,39 @@ void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int
             memcpy(Ab + mm * TILE_N, S + mm * TILE_N, (size_t)np * sizeof(int32_t));
 }
 
-/* Gathered column sums of planes q0 .. q0 + nq - 1, chunk c, weight slice i,
- * for superblock vectors row[f] and channels col[f], f < count: plane r's sums
- * into s[r * count + f] (and N+ + N- into ab likewise when noise is on). */
-void cim__gather_colsums(run_state *R, worker *w, int q0, int nq, int c, int i, int count, const uint32_t *row,
-                         const uint32_t *col, int32_t *s, int32_t *ab)
+/* Gathered column sums of recovery slices r0 .. r0 + nr - 1 of speculative
+ * slice j, chunk c, weight slice i, for superblock vectors row[f] and
+ * channels col[f], f < count: slice r0 + r's sums into s[r * count + f] (and
+ * N+ + N- into ab likewise when noise is on). The kernel reads speculative
+ * slice j's plane and takes each recovery slice's bits out of it. */
+void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
+                         const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab)
 {
     const cim_layer *L = R->L;
-    const size_t kp = (size_t)L->chunk_kp[c], n = (size_t)nq * (size_t)count;
-    const uint8_t *A = R->planes + (size_t)q0 * R->plane_stride + (size_t)L->chunk_off[c];
-    for (int abs_pass = 0; abs_pass <= (R->noise && L->Bcabs); abs_pass++) {
-        const int8_t *B = (abs_pass ? L->Bcabs : L->Bc) + L->bp_off[c];
-        int32_t *dst = abs_pass ? ab : s;
-        int p0 = L->part_first[i];
-        R->kern->gather_dots((int)kp, nq, A, R->plane_stride, (size_t)L->kp_total, B + (size_t)p0 * L->bp_stride[c],
-                             kp, count, row, col, dst);
-        if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
-            R->kern->gather_dots((int)kp, nq, A, R->plane_stride, (size_t)L->kp_total,
-                                 B + (size_t)(p0 + 1) * L->bp_stride[c], kp, count, row, col, w->fpart);
+    const size_t kp = (size_t)L->chunk_kp[c], n = (size_t)nr * (size_t)count;
+    const uint8_t *A = R->planes + (size_t)j * R->plane_stride + (size_t)L->chunk_off[c];
+    uint8_t shift[CIM_OPERAND_BITS], mask[CIM_OPERAND_BITS];
+    for (int r = 0; r < nr; r++) {
+        cim_slice b = L->rec[L->rec_first[j] + r0 + r].bits;
+        shift[r] = (uint8_t)(b.lo - L->is[j].lo);
+        mask[r] = (uint8_t)((1u << b.width) - 1);
+    }
+    /* with noise on, the magnitudes' sums N+ + N- in the same pass */
+    const int8_t *B = L->Bc + L->bp_off[c], *Babs = R->noise && L->Bcabs ? L->Bcabs + L->bp_off[c] : NULL;
+    const int p0 = L->part_first[i];
+    R->kern->gather_dots((int)kp, nr, A, (size_t)L->kp_total, L->is[j].width, shift, mask, B + (size_t)p0 * L->bp_stride[c],
+                         Babs ? Babs + (size_t)p0 * L->bp_stride[c] : NULL, kp, count, row, col, s, ab);
+    if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
+        int32_t *lo = w->fpart, *lo_abs = w->fpart + n;
+        R->kern->gather_dots((int)kp, nr, A, (size_t)L->kp_total, L->is[j].width, shift, mask,
+                             B + (size_t)(p0 + 1) * L->bp_stride[c],
+                             Babs ? Babs + (size_t)(p0 + 1) * L->bp_stride[c] : NULL, kp, count, row, col, lo,
+                             lo_abs);
+        for (size_t x = 0; x < n; x++)
+            s[x] = 16 * s[x] + lo[x];
+        if (Babs)
             for (size_t x = 0; x < n; x++)
-                dst[x] = 16 * dst[x] + w->fpart[x];
-        }
+                ab[x] = 16 * ab[x] + lo_abs[x];
     }
     if (R->noise && !L->Bcabs) /* offset: N+ + N- = S */
         memcpy(ab, s, n * sizeof(int32_t));

@@ -27,7 +27,7 @@ typedef struct {
     uint16_t *fsorted;         /* the failures ordered by column */
     uint32_t *frow;            /* their vectors in the superblock */
     int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures, [slice][failure] */
-    int32_t *fpart;            /* the low parts of 8-bit slices' sums */
+    int32_t *fpart;            /* the low parts of 8-bit slices' sums (and of N+ + N-) */
     int64_t *facc;             /* their shift-added values */
     int64_t *fconst;           /* their complemented-column constants */
     int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
@@ -84,11 +84,12 @@ cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M);
 
 /* run.c: column sums of plane q, chunk c, weight slice i for tile rows m0.. (mc
  * of them) and panels from n0 (np wide) into S (and N+ + N- into Ab with noise);
- * such sums of planes q0.. for scattered (vector, channel) pairs. */
+ * such sums of recovery slices r0.. of speculative slice j for scattered
+ * (vector, channel) pairs. */
 void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
                        int32_t *Ab);
-void cim__gather_colsums(run_state *R, worker *w, int q0, int nq, int c, int i, int count, const uint32_t *row,
-                         const uint32_t *col, int32_t *s, int32_t *ab);
+void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
+                         const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab);
 
 /* recover.c: dynamic input slicing's recovery of the nfail failed columns
  * (w->fail) of one (chunk c, weight slice i, speculative slice j) tile. */

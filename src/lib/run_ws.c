@@ -51,7 +51,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */
     w->fsorted = cim__malloc(ctx, nt * sizeof(uint16_t));
     w->frow = cim__malloc(ctx, nt * sizeof(uint32_t));
-    w->fpart = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
+    w->fpart = cim__malloc(ctx, 2 * CIM_OPERAND_BITS * nt * sizeof(int32_t));
     w->fs = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
     w->fa = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(int32_t));
     w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
