@@ -24,30 +24,44 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     cim_adc_counts cnt = {0, 0};
     uint32_t *hist = R->hist ? w->hist : NULL;
 
-    /* counting sort of the failures by column */
+    /* counting sort of the failures by column (the worker's arrays through
+     * local restrict pointers: they do not alias, and stores through one
+     * must not make the compiler reload the others) */
+    const uint16_t *restrict unsorted = w->fail;
+    uint16_t *restrict sorted = w->fsorted;
     int start[TILE_N + 1];
     memset(start, 0, sizeof start);
     for (int f = 0; f < nfail; f++)
-        start[w->fail[f] % TILE_N + 1]++;
+        start[unsorted[f] % TILE_N + 1]++;
     for (int nn = 0; nn < nc; nn++)
         start[nn + 1] += start[nn];
     for (int f = 0; f < nfail; f++)
-        w->fsorted[start[w->fail[f] % TILE_N]++] = w->fail[f];
-    const uint16_t *fail = w->fsorted;
+        sorted[start[unsorted[f] % TILE_N]++] = unsorted[f];
+    const uint16_t *fail = sorted;
 
-    for (int f = 0; f < nfail; f++) {
-        w->frow[f] = (uint32_t)(tm0 + fail[f] / TILE_N);
-        w->fch[f] = (uint32_t)(n0 + fail[f] % TILE_N);
-        w->frest[f] = w->S[fail[f]];
+    {
+        uint32_t *restrict frow = w->frow, *restrict fch = w->fch;
+        int32_t *restrict frest = w->frest;
+        const int32_t *restrict S = w->S;
+        for (int f = 0; f < nfail; f++) {
+            frow[f] = (uint32_t)(tm0 + fail[f] / TILE_N);
+            fch[f] = (uint32_t)(n0 + fail[f] % TILE_N);
+            frest[f] = S[fail[f]];
+        }
     }
     memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
     if (flip)
         memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
-    if (R->noise)
+    if (R->noise) {
+        uint64_t *restrict fvec = w->fvec;
+        int32_t *restrict frest_abs = w->frest_abs;
+        const uint32_t *restrict frow = w->frow;
+        const int32_t *restrict Ab = w->Ab;
         for (int f = 0; f < nfail; f++) {
-            w->fvec[f] = sb_vector + (uint64_t)w->frow[f];
-            w->frest_abs[f] = w->Ab[fail[f]];
+            fvec[f] = sb_vector + (uint64_t)frow[f];
+            frest_abs[f] = Ab[fail[f]];
         }
+    }
     if (R->noise) { /* every recovery slice's normals at once */
         key.islice = 0x100u | (uint32_t)j << 4;
         R->stage->noise_recovery(&key, w->fvec, w->fch, nfail, rc, w->fz);
@@ -96,13 +110,21 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     }
     /* into the tile's 32-bit accumulators when the run uses them (the bound of
      * fits_int32 covers recoveries), else into the run's */
-    for (int f = 0; f < nfail; f++) {
-        int nn = fail[f] % TILE_N;
-        int64_t v = flip && flip[nn] ? w->fconst[f] - w->facc[f] : w->facc[f];
-        if (R->acc32)
-            w->acc32[fail[f]] += (int32_t)v;
-        else
-            R->acc[(size_t)w->frow[f] * (size_t)L->N + (size_t)(n0 + nn)] += v;
+    const int64_t *restrict facc = w->facc, *restrict fconst = w->fconst;
+    if (R->acc32) {
+        int32_t *restrict acc32 = w->acc32;
+        for (int f = 0; f < nfail; f++) {
+            int nn = fail[f] % TILE_N;
+            int64_t v = flip && flip[nn] ? fconst[f] - facc[f] : facc[f];
+            acc32[fail[f]] += (int32_t)v;
+        }
+    } else {
+        const uint32_t *restrict frow = w->frow;
+        for (int f = 0; f < nfail; f++) {
+            int nn = fail[f] % TILE_N;
+            int64_t v = flip && flip[nn] ? fconst[f] - facc[f] : facc[f];
+            R->acc[(size_t)frow[f] * (size_t)L->N + (size_t)(n0 + nn)] += v;
+        }
     }
     w->hist_pending += (uint64_t)nfail * (uint64_t)rc;
     w->st.adc_converts_recovery += (uint64_t)nfail * (uint64_t)rc;
