@@ -12,6 +12,9 @@
 #include <string.h>
 #include <Random123/philox.h>
 #include "noise.h"
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 
 /* Philox4x32-10 in place on counter words x with key (k0, k1). */
@@ -25,6 +28,35 @@ static inline void cim_philox4x32_10(uint32_t x[4], uint32_t k0, uint32_t k1)
     x[2] = c.v[2];
     x[3] = c.v[3];
 }
+
+#if defined(__AVX512F__)
+/* Philox4x32-10 on 16 counters at once (counter word w of block b in lane b
+ * of x[w]), the same integer steps as Random123's philox4x32_R: the 32 x 32
+ * -> 64-bit products come from vpmuludq on even and odd lanes (the compiler's
+ * own vectorization of the scalar code widens to 64-bit lanes and vpmullq). */
+static inline void cim_mulhilo16(__m512i m, __m512i x, __m512i *hi, __m512i *lo)
+{
+    const __m512i even = _mm512_mul_epu32(x, m), odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+    *lo = _mm512_mask_blend_epi32(0xaaaa, even, _mm512_slli_epi64(odd, 32));
+    *hi = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(even, 32), odd);
+}
+
+static inline void cim_philox16(__m512i x[4], uint32_t k0, uint32_t k1)
+{
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0), m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
+    for (int r = 0; r < 10; r++) {
+        __m512i hi0, lo0, hi1, lo1;
+        cim_mulhilo16(m0, x[0], &hi0, &lo0);
+        cim_mulhilo16(m1, x[2], &hi1, &lo1);
+        x[0] = _mm512_xor_si512(_mm512_xor_si512(hi1, x[1]), _mm512_set1_epi32((int)k0));
+        x[1] = lo1;
+        x[2] = _mm512_xor_si512(_mm512_xor_si512(hi0, x[3]), _mm512_set1_epi32((int)k1));
+        x[3] = lo0;
+        k0 += PHILOX_W32_0;
+        k1 += PHILOX_W32_1;
+    }
+}
+#endif
 
 /* The fixed counter words of a key; word 1 is the channel group. */
 static inline void cim_noise_ctr(const cim_noise_key *k, uint32_t c[4])
@@ -106,6 +138,18 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
     uint32_t c[4], o0[64], o1[64], o2[64], o3[64];
     cim_noise_ctr(k, c);
     const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+#if defined(__AVX512F__)
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int g = 0; g < ngroups; g += 16) { /* whole blocks of 16: the arrays hold 64 */
+        __m512i x[4] = {_mm512_set1_epi32((int)c[0]), _mm512_add_epi32(_mm512_set1_epi32((int)(g0 + (uint32_t)g)), iota),
+                        _mm512_set1_epi32((int)c[2]), _mm512_set1_epi32((int)c[3])};
+        cim_philox16(x, key0, key1);
+        _mm512_storeu_si512((void *)(o0 + g), x[0]);
+        _mm512_storeu_si512((void *)(o1 + g), x[1]);
+        _mm512_storeu_si512((void *)(o2 + g), x[2]);
+        _mm512_storeu_si512((void *)(o3 + g), x[3]);
+    }
+#else
     for (int g = 0; g < ngroups; g++) {
         uint32_t x[4] = {c[0], g0 + (uint32_t)g, c[2], c[3]};
         cim_philox4x32_10(x, key0, key1);
@@ -114,6 +158,7 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
         o2[g] = x[2];
         o3[g] = x[3];
     }
+#endif
     for (int g = 0; g < ngroups; g++) {
         /* Box-Muller: words 0 and 2 give radii, words 1 and 3 angles */
         float ra = cim_det_radiusf(o0[g]), rb = cim_det_radiusf(o2[g]);
@@ -165,6 +210,27 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
         for (int base = 0; base < count; base += 64) {
             int n = count - base < 64 ? count - base : 64;
             uint32_t o[4][64];
+#if defined(__AVX512F__)
+            for (int g = 0; g < n; g += 16) { /* masked loads past the end; o holds 64 */
+                const int left = n - g < 16 ? n - g : 16;
+                const __mmask16 m16 = (__mmask16)((1u << left) - 1);
+                const __mmask8 mlo = (__mmask8)(m16 & 0xff), mhi = (__mmask8)(m16 >> 8);
+                const __m512i va = _mm512_maskz_loadu_epi64(mlo, vectors + base + g);
+                const __m512i vb = _mm512_maskz_loadu_epi64(mhi, vectors + base + g + 8);
+                const __m512i vlo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(va)),
+                                                       _mm512_cvtepi64_epi32(vb), 1);
+                const __m512i vhi = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(va, 32))),
+                    _mm512_cvtepi64_epi32(_mm512_srli_epi64(vb, 32)), 1);
+                __m512i x[4] = {vlo, _mm512_maskz_loadu_epi32(m16, channels + base + g),
+                                _mm512_or_si512(_mm512_and_si512(vhi, _mm512_set1_epi32(0xffff)),
+                                                _mm512_set1_epi32((int)(c[2] & 0xffff0000u))),
+                                _mm512_set1_epi32((int)c[3])};
+                cim_philox16(x, key0, key1);
+                for (int w = 0; w < 4; w++)
+                    _mm512_storeu_si512((void *)(o[w] + g), x[w]);
+            }
+#else
             for (int g = 0; g < n; g++) {
                 uint64_t v = vectors[base + g];
                 uint32_t x[4] = {(uint32_t)v, channels[base + g], (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u),
@@ -175,6 +241,7 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
                 o[2][g] = x[2];
                 o[3][g] = x[3];
             }
+#endif
             for (int h = 0; 2 * h < nb; h++) { /* words (2h, 2h + 1): slices 4b + 2h, 4b + 2h + 1 */
                 double zc[64], zs[64];
                 const uint32_t *wr = o[2 * h], *wa = o[2 * h + 1];
