@@ -269,7 +269,7 @@ static void test_recovery_normals(void **state)
     enum { C = 20000, NR = 7 };
     static uint64_t vec[C];
     static uint32_t ch[C];
-    static double z[NR * C];
+    static float z[NR * C];
     tu_rng r = {5};
     for (int f = 0; f < C; f++) {
         vec[f] = tu_next(&r) & 0xffffffffffffull;

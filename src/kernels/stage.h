@@ -14,18 +14,18 @@ typedef struct cim_stage {
     /* The ADC over a tile of column sums (adc_row_body.inc), with 64- or 32-bit
      * accumulators. */
     int (*adc_tile)(const cim_adc_row *a, const int64_t *flip_totals, int rows, int count, const int32_t *S,
-                    const int32_t *nabs, const double *z, size_t ld, int64_t *acc, size_t ldacc, uint16_t *fail,
+                    const int32_t *nabs, const float *z, size_t ld, int64_t *acc, size_t ldacc, uint16_t *fail,
                     int fail_ld, uint32_t *hist, uint64_t *bits_out, cim_adc_counts *cnt);
     int (*adc_tile32)(const cim_adc_row *a, const int64_t *flip_totals, int rows, int count, const int32_t *S,
-                      const int32_t *nabs, const double *z, size_t ld, int32_t *acc, size_t ldacc, uint16_t *fail,
+                      const int32_t *nabs, const float *z, size_t ld, int32_t *acc, size_t ldacc, uint16_t *fail,
                       int fail_ld, uint32_t *hist, uint64_t *bits_out, cim_adc_counts *cnt);
     /* Normals of channels n0 .. n0 + count - 1 for vectors key->vector + r, r < rows,
      * row r at z + r * ldz. */
-    void (*noise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, double *z, size_t ldz);
+    void (*noise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, float *z, size_t ldz);
     /* Normals of recovery slices r < nrec of scattered conversions f < count
      * (vectors[f], channels[f]) into z[r * count + f] (noise_impl.h). */
     void (*noise_recovery)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,
-                           int nrec, double *z);
+                           int nrec, float *z);
 } cim_stage;
 
 extern const cim_stage cim_stage_ref;

@@ -133,7 +133,7 @@ static inline float cim_det_radiusf(uint32_t w)
 
 /* Standard normals of the 4 * ngroups channels of groups g0 .. g0 + ngroups - 1
  * into z (4 per group), ngroups <= 64. */
-static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, int ngroups, double *restrict z)
+static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, int ngroups, float *restrict z)
 {
     uint32_t c[4], o0[64], o1[64], o2[64], o3[64];
     cim_noise_ctr(k, c);
@@ -173,9 +173,9 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
 }
 
 /* z[i] = the normal of channel n0 + i, i < count. */
-static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int count, double *restrict z)
+static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int count, float *restrict z)
 {
-    double buf[4 * 64];
+    float buf[4 * 64];
     int i = 0;
     while (i < count) {
         uint32_t n = n0 + (uint32_t)i, g0 = n >> 2;
@@ -185,7 +185,7 @@ static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int c
         cim_noise_groups_impl(k, g0, ng, buf);
         int off = (int)(n & 3u), take = 4 * ng - off;
         take = take > count - i ? count - i : take;
-        memcpy(z + i, buf + off, (size_t)take * sizeof(double));
+        memcpy(z + i, buf + off, (size_t)take * sizeof(float));
         i += take;
     }
 }
@@ -198,7 +198,7 @@ static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int c
  * slices 4b and 4b + 1, on words (2, 3) slices 4b + 2 and 4b + 3. */
 static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_t *restrict vectors,
                                            const uint32_t *restrict channels, int count, int nrec,
-                                           double *restrict z)
+                                           float *restrict z)
 {
     const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
     for (int b = 0; 4 * b < nrec; b++) {
@@ -243,7 +243,7 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
             }
 #endif
             for (int h = 0; 2 * h < nb; h++) { /* words (2h, 2h + 1): slices 4b + 2h, 4b + 2h + 1 */
-                double zc[64], zs[64];
+                float zc[64], zs[64];
                 const uint32_t *wr = o[2 * h], *wa = o[2 * h + 1];
                 for (int g = 0; g < n; g++) {
                     float rad = cim_det_radiusf(wr[g]), cz, sz;
@@ -251,10 +251,10 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
                     zc[g] = rad * cz;
                     zs[g] = rad * sz;
                 }
-                double *z0 = z + (size_t)(4 * b + 2 * h) * (size_t)count + base;
-                memcpy(z0, zc, (size_t)n * sizeof(double));
+                float *z0 = z + (size_t)(4 * b + 2 * h) * (size_t)count + base;
+                memcpy(z0, zc, (size_t)n * sizeof(float));
                 if (2 * h + 1 < nb)
-                    memcpy(z0 + count, zs, (size_t)n * sizeof(double));
+                    memcpy(z0 + count, zs, (size_t)n * sizeof(float));
             }
         }
     }

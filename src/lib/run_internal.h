@@ -33,10 +33,10 @@ typedef struct {
     int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
     uint64_t *fvec;            /* their global vector indices (noise keys) */
     uint32_t *fch;             /* their channels */
-    double *fz;                /* their noise */
+    float *fz;                 /* their noise */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
-    double *z;                 /* noise normals of a tile */
+    float *z;                  /* noise normals of a tile */
     int64_t *ftot;             /* complemented-column constants of a tile's rows */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];

@@ -45,7 +45,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->Ra = cim__aligned_alloc(ctx, tile);
     w->acc32 = cim__aligned_alloc(ctx, tile);
     w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
-    w->z = cim__calloc(ctx, nt, sizeof(double));
+    w->z = cim__calloc(ctx, nt, sizeof(float));
     w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
     w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
     /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */
@@ -60,7 +60,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
     w->fvec = cim__malloc(ctx, nt * sizeof(uint64_t));
     w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
-    w->fz = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(double));
+    w->fz = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
     if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
         !w->hist || !w->fsorted || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
         !w->fch || !w->fz)
