@@ -237,6 +237,70 @@ static void test_isaac_counts(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* The column-sum histogram equals a brute-force count of every sum, bin by
+ * bin, where the engine uses its pair window (an unsigned 8-bit ADC: sums in
+ * [0, 255] wait as bytes and count in pairs; larger ones, here on 512-row
+ * chunks, count at once), over enough sums to drain the byte buffer many
+ * times, an odd column count, 1 and 2 threads and every kernel. */
+static void test_histogram_exact(void **state)
+{
+    (void)state;
+    enum { K = 700, N = 37, M = 120 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N];
+    static uint64_t want[CIM_HIST_BINS];
+    tu_rng r = {11};
+    for (int i = 0; i < K * N; i++)
+        w[i] = (int8_t)tu_range(&r, -128, 127);
+    for (int m = 0; m < M; m++) /* dense vectors (sums past the window) and sparse ones */
+        for (int k = 0; k < K; k++)
+            x[m * K + k] = (uint8_t)(m % 3 == 0 || tu_range(&r, 0, 99) < 8 ? tu_range(&r, 0, 255) : 0);
+    uint64_t outside = 0, total = 0;
+    for (int m = 0; m < M; m++)
+        for (int c0 = 0; c0 < K; c0 += 512)
+            for (int s = 0; s < 4; s++)
+                for (int j = 0; j < 8; j++)
+                    for (int n = 0; n < N; n++) {
+                        int sum = 0;
+                        for (int k = c0; k < K && k < c0 + 512; k++)
+                            sum += ((x[m * K + k] >> j) & 1) * ((((int)w[k * N + n] + 128) >> (6 - 2 * s)) & 3);
+                        want[sum - CIM_HIST_MIN]++;
+                        outside += sum > 255;
+                        total++;
+                    }
+    assert_true(outside > total / 10 && outside < total - total / 10);
+    assert_true(total - outside > 4 * 32768);
+    const char *kernels[] = {"ref", "avx2", "avx512vnni"};
+    for (int kk = 0; kk < 3; kk++)
+        for (int threads = 1; threads <= 2; threads++) {
+            cim_ctx_options o;
+            cim_ctx_options_default(&o);
+            o.threads = threads;
+            o.kernel = kernels[kk];
+            cim_ctx *ctx = NULL;
+            if (cim_ctx_create(&o, &ctx) != CIM_OK)
+                continue; /* kernel not built or not supported here */
+            cim_xbar_config c;
+            assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+            c.rows = 512;
+            c.flip = 0;
+            cim_weights wt = {w, CIM_INT8, K, N, NULL};
+            cim_layer *L = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+            cim_stats st;
+            assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+            assert_int_equal(st.hist.below, 0);
+            assert_int_equal(st.hist.above, 0);
+            for (int b = 0; b < CIM_HIST_BINS; b++)
+                if (st.hist.bins[b] != want[b])
+                    fail_msg("%s, %d threads: bin of sum %d has %llu, brute force %llu", kernels[kk], threads,
+                             b + CIM_HIST_MIN, (unsigned long long)st.hist.bins[b], (unsigned long long)want[b]);
+            cim_layer_free(ctx, L);
+            cim_ctx_destroy(ctx);
+        }
+}
+
 /* A psum that does not fit int32 (K = 40000 rows of 255 x 255) is an error
  * naming the vector and channel, never a wrapped value. */
 static void test_psum_overflow(void **state)
@@ -275,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_drop_lsbs_round_half_even),
         cmocka_unit_test(test_flip),
         cmocka_unit_test(test_isaac_counts),
+        cmocka_unit_test(test_histogram_exact),
         cmocka_unit_test(test_psum_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
