@@ -49,7 +49,10 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
             frest[f] = S[fail[f]];
         }
     }
-    memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
+    if (R->acc32)
+        memset(w->facc32, 0, (size_t)nfail * sizeof(int32_t));
+    else
+        memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
     if (flip)
         memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
     if (R->noise) {
@@ -102,7 +105,11 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         int64_t weight = sign * cim__pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
                          R->hist_base, 0};
-        R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, w->fz + (size_t)r * (size_t)nfail, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
+        const float *fz = w->fz + (size_t)r * (size_t)nfail;
+        if (R->acc32) /* the bound of fits_int32 covers a failure's recovery terms */
+            R->stage->adc_tile32(&a, NULL, 1, nfail, fs, fa, fz, 0, w->facc32, 0, NULL, 0, hist, w->bits_out, &cnt);
+        else
+            R->stage->adc_tile(&a, NULL, 1, nfail, fs, fa, fz, 0, w->facc, 0, NULL, 0, hist, w->bits_out, &cnt);
         if (flip) /* a complemented column's value is weight * (S_total - q 2^t) */
             for (int f = 0; f < nfail; f++)
                 w->fconst[f] += weight * flipmax *
@@ -110,8 +117,9 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     }
     /* into the tile's 32-bit accumulators when the run uses them (the bound of
      * fits_int32 covers recoveries), else into the run's */
-    const int64_t *restrict facc = w->facc, *restrict fconst = w->fconst;
+    const int64_t *restrict fconst = w->fconst;
     if (R->acc32) {
+        const int32_t *restrict facc = w->facc32;
         int32_t *restrict acc32 = w->acc32;
         for (int f = 0; f < nfail; f++) {
             int nn = fail[f] % TILE_N;
@@ -119,6 +127,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
             acc32[fail[f]] += (int32_t)v;
         }
     } else {
+        const int64_t *restrict facc = w->facc;
         const uint32_t *restrict frow = w->frow;
         for (int f = 0; f < nfail; f++) {
             int nn = fail[f] % TILE_N;

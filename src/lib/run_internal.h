@@ -29,6 +29,7 @@ typedef struct {
     int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures, [slice][failure] */
     int32_t *fpart;            /* the low parts of 8-bit slices' sums (and of N+ + N-) */
     int64_t *facc;             /* their shift-added values */
+    int32_t *facc32;           /* the same, 32 bits wide when the run's tiles are */
     int64_t *fconst;           /* their complemented-column constants */
     int32_t *frest, *frest_abs; /* speculative sums minus the recovery sums so far */
     uint64_t *fvec;            /* their global vector indices (noise keys) */

@@ -8,7 +8,7 @@
 static void free_worker(cim_ctx *ctx, worker *w)
 {
     void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32};
-    void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->fconst, w->frest, w->frest_abs, w->fvec,
+    void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
                      w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
         cim__aligned_free(ctx, aligned[i]);
@@ -55,6 +55,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->fs = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
     w->fa = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(int32_t));
     w->facc = cim__malloc(ctx, nt * sizeof(int64_t));
+    w->facc32 = cim__malloc(ctx, nt * sizeof(int32_t));
     w->fconst = cim__malloc(ctx, nt * sizeof(int64_t));
     w->frest = cim__malloc(ctx, nt * sizeof(int32_t));
     w->frest_abs = cim__calloc(ctx, nt, sizeof(int32_t));
@@ -62,7 +63,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
     w->fz = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
     if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->ftot ||
-        !w->hist || !w->fsorted || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
+        !w->hist || !w->fsorted || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->facc32 || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
         !w->fch || !w->fz)
         return CIM_ERR_NOMEM;
     return CIM_OK;
