@@ -76,7 +76,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     if (rc > 1 && nfail * 3 > mc * nc) {
         for (int r = 0; r < rc - 1; r++) {
             int32_t *restrict fs = w->fs + (size_t)r * (size_t)nfail, *restrict fa = w->fa + (size_t)r * (size_t)nfail;
-            cim__tile_colsums(R, w, q0 + r, c, i, tm0, mc, n0, np, w->R, w->Ra);
+            cim__tile_colsums_rec(R, w, j, r, c, i, tm0, mc, n0, np, w->R, w->Ra);
             for (int f = 0; f < nfail; f++)
                 fs[f] = w->R[fail[f]];
             if (R->noise)

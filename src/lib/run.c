@@ -57,18 +57,26 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
         for (int q = 0; q < R->nplanes; q++) {
             cim_slice b = plane_bits(L, q);
             const unsigned mask = (1u << b.width) - 1;
-            uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
-                           (size_t)L->chunk_off[c];
             int32_t sum = 0;
-            for (int k = 0; k < rows; k++) {
-                unsigned v = ((unsigned)a[k] >> b.lo) & mask;
-                dst[k] = (uint8_t)v;
-                sum += (int32_t)v;
-                pulses[k] = (uint16_t)(pulses[k] + v);
+            if (q < L->nis) { /* a static or speculative slice: its plane */
+                uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
+                               (size_t)L->chunk_off[c];
+                for (int k = 0; k < rows; k++) {
+                    unsigned v = ((unsigned)a[k] >> b.lo) & mask;
+                    dst[k] = (uint8_t)v;
+                    sum += (int32_t)v;
+                    pulses[k] = (uint16_t)(pulses[k] + v);
+                }
+                /* the kernels read whole padded chunks: the padding must be zero (the
+                 * buffer is reused across layers) */
+                memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
+            } else { /* a recovery slice: its sums only (kernels read its bits from the plane) */
+                for (int k = 0; k < rows; k++) {
+                    unsigned v = ((unsigned)a[k] >> b.lo) & mask;
+                    sum += (int32_t)v;
+                    pulses[k] = (uint16_t)(pulses[k] + v);
+                }
             }
-            /* the kernels read whole padded chunks: the padding must be zero (the
-             * buffer is reused across layers) */
-            memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
             R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sum;
             pulses_all += (uint64_t)sum;
         }
@@ -84,13 +92,13 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of plane q, chunk c,
  * weight slice i, for tile rows m0.. (mc of them) and panels from n0 (np wide). */
-void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np,
-                       int32_t *S, int32_t *Ab)
+/* Column sums of mc rows of input-slice values A (row stride lda) in chunk c
+ * against weight slice i, panels from n0 (np wide). */
+static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c, int i, int mc, int n0, int np,
+                    int32_t *S, int32_t *Ab)
 {
     const cim_layer *L = R->L;
     int kp = L->chunk_kp[c];
-    const uint8_t *A = R->planes + (size_t)q * R->plane_stride + (size_t)m0 * (size_t)L->kp_total +
-                       (size_t)L->chunk_off[c];
     size_t panel = (size_t)(n0 / CIM_KERNEL_NR) * (size_t)(kp / CIM_KERNEL_KR) * 64;
     /* offset encoding stores only non-negative levels: N+ + N- = N+ = S */
     int offset = L->cfg.encoding == CIM_ENC_OFFSET;
@@ -98,11 +106,11 @@ void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int
         const int8_t *B = abs_pass ? L->Babs : L->Bp;
         int32_t *dst = abs_pass ? Ab : S, *tmp = abs_pass ? w->At : w->St;
         int p0 = L->part_first[i];
-        R->kern->gemm_u8s8(mc, np, kp, A, (size_t)L->kp_total,
-                           B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst, TILE_N);
+        R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst,
+                           TILE_N);
         if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
-            R->kern->gemm_u8s8(mc, np, kp, A, (size_t)L->kp_total,
-                               B + L->bp_off[c] + (size_t)(p0 + 1) * L->bp_stride[c] + panel, tmp, TILE_N);
+            R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)(p0 + 1) * L->bp_stride[c] + panel,
+                               tmp, TILE_N);
             for (int mm = 0; mm < mc; mm++)
                 for (int nn = 0; nn < np; nn++)
                     dst[mm * TILE_N + nn] = 16 * dst[mm * TILE_N + nn] + tmp[mm * TILE_N + nn];
@@ -118,6 +126,32 @@ void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int
  * channels col[f], f < count: slice r0 + r's sums into s[r * count + f] (and
  * N+ + N- into ab likewise when noise is on). The kernel reads speculative
  * slice j's plane and takes each recovery slice's bits out of it. */
+void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
+                       int32_t *Ab)
+{
+    const cim_layer *L = R->L;
+    const uint8_t *A = R->planes + (size_t)q * R->plane_stride + (size_t)m0 * (size_t)L->kp_total +
+                       (size_t)L->chunk_off[c];
+    colsums(R, w, A, (size_t)L->kp_total, c, i, mc, n0, np, S, Ab);
+}
+
+CIM_CLONES void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int c, int i, int m0, int mc, int n0,
+                                      int np, int32_t *S, int32_t *Ab)
+{
+    const cim_layer *L = R->L;
+    const size_t kp = (size_t)L->chunk_kp[c];
+    cim_slice b = L->rec[L->rec_first[j] + r].bits;
+    const unsigned shift = (unsigned)(b.lo - L->is[j].lo), mask = (1u << b.width) - 1;
+    for (int mm = 0; mm < mc; mm++) { /* the field of each speculative byte (padding stays 0) */
+        const uint8_t *restrict a = R->planes + (size_t)j * R->plane_stride +
+                                    (size_t)(m0 + mm) * (size_t)L->kp_total + (size_t)L->chunk_off[c];
+        uint8_t *restrict d = w->rplane + (size_t)mm * kp;
+        for (size_t k = 0; k < kp; k++)
+            d[k] = (uint8_t)((a[k] >> shift) & mask);
+    }
+    colsums(R, w, w->rplane, kp, c, i, mc, n0, np, S, Ab);
+}
+
 void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
                          const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab)
 {

@@ -36,6 +36,7 @@ typedef struct {
     uint32_t *fch;             /* their channels */
     float *fz;                 /* their noise */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
+    uint8_t *rplane;           /* a tile's rows of one recovery slice in one chunk (dense recovery) */
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
     float *z;                  /* noise normals of a tile */
     int64_t *ftot;             /* complemented-column constants of a tile's rows */
@@ -58,8 +59,9 @@ typedef struct {
     int phases, nplanes, ms;
     uint64_t vector_offset;
     size_t plane_stride;       /* bytes between planes: ms * kp_total */
-    uint8_t *planes;           /* [plane][ms][kp_total] */
-    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk */
+    uint8_t *planes;           /* [speculative or static slice][ms][kp_total]; recovery slices
+                                  are bit fields of their speculative slice's bytes */
+    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk, recovery slices too */
     int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
     int64_t *acc;              /* [ms][N] */
     int32_t *psum;             /* the caller's output, at the superblock's first vector */
@@ -71,7 +73,7 @@ typedef struct {
  * one thread at a time) so that runs of many small batches allocate nothing. */
 struct cim_run_ws {
     int nworkers;
-    size_t planes_cap, rs_cap, insum_cap, acc_cap, mag_cap, pulses_cap;
+    size_t planes_cap, rs_cap, insum_cap, acc_cap, mag_cap, pulses_cap, rplane_cap;
     uint8_t *planes;
     int32_t *rs;
     int64_t *insum, *acc;
@@ -83,12 +85,16 @@ static inline int64_t cim__pow2(int e) { return (int64_t)1 << e; }
 /* run_ws.c: size the context's run buffers for this run and point R at them. */
 cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M);
 
-/* run.c: column sums of plane q, chunk c, weight slice i for tile rows m0.. (mc
- * of them) and panels from n0 (np wide) into S (and N+ + N- into Ab with noise);
- * such sums of recovery slices r0.. of speculative slice j for scattered
- * (vector, channel) pairs. */
+/* run.c: column sums of plane q (a static or speculative slice), chunk c,
+ * weight slice i for tile rows m0.. (mc of them) and panels from n0 (np wide)
+ * into S (and N+ + N- into Ab with noise); the same for recovery slice r of
+ * speculative slice j (its rows built from the speculative bytes); such sums
+ * of recovery slices r0.. of speculative slice j for scattered (vector,
+ * channel) pairs. */
 void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
                        int32_t *Ab);
+void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int c, int i, int m0, int mc, int n0, int np,
+                           int32_t *S, int32_t *Ab);
 void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
                          const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab);
 

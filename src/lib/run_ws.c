@@ -7,7 +7,7 @@
 
 static void free_worker(cim_ctx *ctx, worker *w)
 {
-    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32};
+    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32, w->rplane};
     void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
                      w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
@@ -86,7 +86,8 @@ static int grow(cim_ctx *ctx, void **p, size_t *cap, size_t need, int aligned)
 cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M)
 {
     const cim_layer *L = R->L;
-    size_t row = (size_t)L->kp_total * (size_t)R->nplanes;
+    /* planes are kept for the static or speculative slices only */
+    size_t row = (size_t)L->kp_total * (size_t)L->nis;
     size_t ms = PLANE_BUDGET / (row ? row : 1);
     ms = ms / TILE_M * TILE_M;
     if (ms < TILE_M)
@@ -122,17 +123,19 @@ cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M)
             }
     }
     size_t rows = (size_t)L->cfg.rows;
-    int bad = grow(ctx, (void **)&ws->planes, &ws->planes_cap, R->plane_stride * (size_t)R->nplanes, 1) ||
+    int bad = grow(ctx, (void **)&ws->planes, &ws->planes_cap, R->plane_stride * (size_t)L->nis, 1) ||
               grow(ctx, (void **)&ws->rs, &ws->rs_cap, (size_t)R->nplanes * ms * (size_t)L->nchunks * sizeof(int32_t), 0) ||
               grow(ctx, (void **)&ws->insum, &ws->insum_cap, ms * (size_t)L->nchunks * sizeof(int64_t), 0) ||
               grow(ctx, (void **)&ws->acc, &ws->acc_cap, ms * (size_t)L->N * sizeof(int64_t), 0);
     for (int t = 0; t < R->nworkers && !bad; t++) {
-        size_t mcap = ws->mag_cap, pcap = ws->pulses_cap;
+        size_t mcap = ws->mag_cap, pcap = ws->pulses_cap, rcap = ws->rplane_cap;
         bad = grow(ctx, (void **)&ws->w[t].mag, &mcap, (size_t)L->K, 0) ||
-              grow(ctx, (void **)&ws->w[t].pulses, &pcap, rows * sizeof(uint16_t), 0);
+              grow(ctx, (void **)&ws->w[t].pulses, &pcap, rows * sizeof(uint16_t), 0) ||
+              (L->nrec && grow(ctx, (void **)&ws->w[t].rplane, &rcap, TILE_M * cim__round_up(rows, 64), 1));
         if (t == R->nworkers - 1 && !bad) {
             ws->mag_cap = mcap;
             ws->pulses_cap = pcap;
+            ws->rplane_cap = rcap;
         }
     }
     if (bad) { /* keep nothing half-grown */
