@@ -1,7 +1,8 @@
 /* test_speculation.c: dynamic input slicing (semantics.md section 7) on
  * hand-computed cases: a speculation that succeeds, one that fails and
  * recovers exactly, a recovery that still saturates, ADC counts that include
- * only the failed columns, and recovery widths that do not divide a slice. */
+ * only the failed columns, and recovery widths that do not divide a slice;
+ * then whole layers: RAELLA counters, and tiles that recover densely. */
 #include <string.h>
 #include "testutil.h"
 
@@ -212,6 +213,72 @@ static void test_raella_counts(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* Most speculations fail (4-row crossbars, 4-bit input and weight slices,
+ * a signed 7-bit ADC): whole tiles recover through the dense path (rows of
+ * each recovery slice built from the speculative bytes), sparse ones through
+ * the gathered one. Recovery sums (|S| <= 4 x 15 = 60) never saturate, so the
+ * psums are exact, for every kernel and 1 and 2 threads. */
+static void test_dense_recovery_exact(void **state)
+{
+    (void)state;
+    enum { K = 60, N = 70, M = 40 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N], want[M * N];
+    tu_rng r = {5};
+    for (int i = 0; i < K * N; i++)
+        w[i] = (int8_t)tu_range(&r, -128, 127);
+    for (int i = 0; i < M * K; i++) /* vectors 0-31 (one tile) dense, the rest sparse */
+        x[i] = (uint8_t)(i / K < 32 || tu_range(&r, 0, 9) == 0 ? tu_range(&r, 0, 255) : 0);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            int32_t sum = 0;
+            for (int k = 0; k < K; k++)
+                sum += x[m * K + k] * w[k * N + n];
+            want[m * N + n] = sum;
+        }
+    const char *kernels[] = {"ref", "avx2", "avx512vnni"};
+    for (int kk = 0; kk < 3; kk++)
+        for (int threads = 1; threads <= 2; threads++) {
+            cim_ctx_options o;
+            cim_ctx_options_default(&o);
+            o.threads = threads;
+            o.kernel = kernels[kk];
+            cim_ctx *ctx = NULL;
+            if (cim_ctx_create(&o, &ctx) != CIM_OK)
+                continue; /* kernel not built or not supported here */
+            cim_xbar_config c;
+            cim_config_default(&c);
+            c.rows = 4;
+            c.cols = 128;
+            c.encoding = CIM_ENC_DIFFERENTIAL;
+            c.cell_bits = 4;
+            c.dac_bits = 4;
+            c.n_weight_slices = 2;
+            c.weight_slices[0] = c.weight_slices[1] = 4;
+            c.speculation = 1;
+            c.n_input_slices = 2;
+            c.input_slices[0] = c.input_slices[1] = 4;
+            c.recovery_bits = 1;
+            c.adc.bits = 7;
+            c.adc.is_signed = 1;
+            cim_weights wt = {w, CIM_INT8, K, N, NULL};
+            cim_layer *L = NULL;
+            cim_stats st;
+            assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+            /* the dense vectors fail most of their speculative conversions */
+            /* 40% and more fail: the dense tile's recoveries take the dense path */
+            assert_true(st.speculation_failures * 5 > st.adc_converts_speculative * 2);
+            assert_int_equal(st.saturations_recovery, 0);
+            for (int i = 0; i < M * N; i++)
+                if (p[i] != want[i])
+                    fail_msg("%s, %d threads: psum %d is %d, exact %d", kernels[kk], threads, i, p[i], want[i]);
+            cim_layer_free(ctx, L);
+            cim_ctx_destroy(ctx);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_uneven_recovery),
         cmocka_unit_test(test_flip_with_speculation),
         cmocka_unit_test(test_raella_counts),
+        cmocka_unit_test(test_dense_recovery_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

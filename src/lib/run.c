@@ -90,10 +90,9 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
     w->st.input_sum_adds += (uint64_t)L->K * ((uint64_t)needs_sums + (L->cfg.flip ? (uint64_t)R->nplanes : 0));
 }
 
-/* Column sums S (and N+ + N- into Ab when noise is on) of plane q, chunk c,
- * weight slice i, for tile rows m0.. (mc of them) and panels from n0 (np wide). */
-/* Column sums of mc rows of input-slice values A (row stride lda) in chunk c
- * against weight slice i, panels from n0 (np wide). */
+/* Column sums S (and N+ + N- into Ab when noise is on) of mc rows of
+ * input-slice values A (row stride lda) in chunk c against weight slice i,
+ * panels from n0 (np wide). */
 static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c, int i, int mc, int n0, int np,
                     int32_t *S, int32_t *Ab)
 {
@@ -121,11 +120,7 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
             memcpy(Ab + mm * TILE_N, S + mm * TILE_N, (size_t)np * sizeof(int32_t));
 }
 
-/* Gathered column sums of recovery slices r0 .. r0 + nr - 1 of speculative
- * slice j, chunk c, weight slice i, for superblock vectors row[f] and
- * channels col[f], f < count: slice r0 + r's sums into s[r * count + f] (and
- * N+ + N- into ab likewise when noise is on). The kernel reads speculative
- * slice j's plane and takes each recovery slice's bits out of it. */
+/* Plane q (a static or speculative slice), tile rows m0.. (see colsums). */
 void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
                        int32_t *Ab)
 {
@@ -135,6 +130,8 @@ void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int
     colsums(R, w, A, (size_t)L->kp_total, c, i, mc, n0, np, S, Ab);
 }
 
+/* Recovery slice r of speculative slice j, tile rows m0..: the rows are built
+ * from the speculative bytes (recovery slices have no planes of their own). */
 CIM_CLONES void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int c, int i, int m0, int mc, int n0,
                                       int np, int32_t *S, int32_t *Ab)
 {
@@ -152,6 +149,11 @@ CIM_CLONES void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int
     colsums(R, w, w->rplane, kp, c, i, mc, n0, np, S, Ab);
 }
 
+/* Gathered column sums of recovery slices r0 .. r0 + nr - 1 of speculative
+ * slice j, chunk c, weight slice i, for superblock vectors row[f] and
+ * channels col[f], f < count: slice r0 + r's sums into s[r * count + f] (and
+ * N+ + N- into ab likewise when noise is on). The kernel reads speculative
+ * slice j's plane and takes each recovery slice's bits out of it. */
 void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
                          const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab)
 {
