@@ -217,6 +217,67 @@ static void test_yaml_bad(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* Per-layer overrides (cim_arch): `layers:` on top of the base, the presets'
+ * last-layer rule, precedence, and errors naming the selector. */
+static void test_arch(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    cim_arch a;
+    char path[512];
+    assert_int_equal(cim_arch_load(ctx, "isaac", &a), CIM_OK);
+    assert_int_equal(a.n_overrides, 0);
+    assert_int_equal(cim_arch_load(ctx, "raella", &a), CIM_OK);
+    assert_int_equal(a.n_overrides, 1);
+    const cim_xbar_config *last = cim_arch_layer_config(&a, "fc3", 0, 1);
+    assert_int_equal(last->n_weight_slices, 8);
+    assert_int_equal(last->weight_slices[7], 1);
+    assert_int_equal(last->speculation, 1); /* everything else as the base */
+    assert_ptr_equal(cim_arch_layer_config(&a, "conv1", 1, 0), &a.base);
+
+    const char *text = "base: raella\n"
+                       "adc: {bits: 8}\n"
+                       "layers:\n"
+                       "  first: {weight_slices: [2, 2, 2, 2]}\n"
+                       "  last: {weight_slices: [1, 1, 1, 1, 1, 1, 1, 1]}\n"
+                       "  conv2: {adc: {bits: 6}, rows: 128}\n";
+    tu_path(path, sizeof path, "arch.yaml");
+    tu_write_file(path, text, strlen(text));
+    assert_int_equal(cim_arch_load(ctx, path, &a), CIM_OK);
+    assert_int_equal(a.n_overrides, 3);
+    assert_int_equal(a.base.adc.bits, 8);
+    const cim_xbar_config *c2 = cim_arch_layer_config(&a, "conv2", 0, 1); /* a name beats last */
+    assert_int_equal(c2->adc.bits, 6);
+    assert_int_equal(c2->rows, 128);
+    assert_int_equal(c2->n_weight_slices, 3);
+    const cim_xbar_config *f = cim_arch_layer_config(&a, "conv1", 1, 0);
+    assert_int_equal(f->n_weight_slices, 4);
+    assert_int_equal(f->adc.bits, 8); /* inherits the file's base keys */
+    assert_int_equal(cim_arch_layer_config(&a, "x", 1, 1)->n_weight_slices, 8); /* last beats first */
+    /* cim_config_load reads the same file and ignores the overrides */
+    cim_xbar_config c;
+    assert_int_equal(cim_config_load(ctx, path, &c), CIM_OK);
+    assert_int_equal(c.adc.bits, 8);
+
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
+        {"layers: [1, 2]\n", "layers"},
+        {"layers:\n  conv1: {bogus: 1}\n", "bogus"},
+        {"layers:\n  conv1: {weight_slices: [4, 4, 1]}\n", "layers.conv1"},
+        {"layers:\n  conv1: {base: isaac}\n", "per layer"},
+        {"layers:\n  conv1: {rows: 8}\n  conv1: {rows: 16}\n", "twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tu_write_file(path, bad[i].text, strlen(bad[i].text));
+        assert_int_equal(cim_arch_load(ctx, path, &a), CIM_ERR_CONFIG);
+        const char *msg = cim_ctx_errmsg(ctx);
+        if (!strstr(msg, bad[i].needle) || !strstr(msg, "arch.yaml"))
+            fail_msg("case %zu: message '%s' lacks '%s' or the file name", i, msg, bad[i].needle);
+    }
+    cim_ctx_destroy(ctx);
+}
+
 static void test_summary(void **state)
 {
     (void)state;
@@ -239,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_yaml_good),
         cmocka_unit_test(test_yaml_bad),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_arch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

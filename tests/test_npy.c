@@ -398,7 +398,7 @@ static void test_bad_headers(void **state)
         {H("'>i4'", "False", "(2,)"), "big-endian"},
         {H("'>f4'", "False", "(2,)"), "big-endian"},
         {H("'<f8'", "False", "(2,)"), "'descr': dtype '<f8' is not supported"},
-        {H("'<i8'", "False", "(2,)"), "'<i8' is not supported"},
+        {H("'<u8'", "False", "(2,)"), "'<u8' is not supported"},
         {H("'<i2'", "False", "(2,)"), "'<i2' is not supported"},
         {H("'<u4'", "False", "(2,)"), "'<u4' is not supported"},
         {H("'|b1'", "False", "(2,)"), "'|b1' is not supported"},
@@ -613,7 +613,7 @@ static void test_write_errors(void **state)
     const int64_t s2[2] = {2, 2}, neg[2] = {2, -1}, huge[2] = {INT64_MAX, 4};
     const int32_t d[4] = {0};
     static const struct { int dtype, rank; int null_shape, null_data; const char *msg; } c[] = {
-        {4, 2, 0, 0, "dtype 4"},  {-1, 2, 0, 0, "dtype -1"},      {CIM_INT32, 9, 0, 0, "rank 9"},
+        {5, 2, 0, 0, "dtype 5"},  {-1, 2, 0, 0, "dtype -1"},      {CIM_INT32, 9, 0, 0, "rank 9"},
         {CIM_INT32, -1, 0, 0, "rank -1"}, {CIM_INT32, 2, 1, 0, "shape is NULL"},
         {CIM_INT32, 2, 0, 1, "data is NULL"},
     };

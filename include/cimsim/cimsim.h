@@ -6,6 +6,7 @@
  *   layer.h   programming weights into crossbars and running vectors
  *   stats.h   the counters of a run and the layer mapping, JSON output
  *   npy.h     reading and writing .npy tensors
+ *   net.h     quantized ONNX networks on simulated hardware (eval)
  *
  * If a function is not declared in these headers, it is not public API.
  */
@@ -18,5 +19,6 @@
 #include "stats.h"
 #include "layer.h"
 #include "npy.h"
+#include "net.h"
 
 #endif

@@ -101,6 +101,36 @@ cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *cfg, const c
  * result is validated. */
 cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *cfg);
 
+/* A network's architecture: a base crossbar config and per-layer overrides.
+ * A YAML config may carry `layers:`, a mapping from a layer selector to
+ * config keys applied on top of the base (the file's other keys): the
+ * selector is a layer (node) name, `first` or `last` (the first and last
+ * weight layer in graph order). A name beats first/last, and last beats
+ * first. The presets raella, raella-nospec and zero-offset give the last
+ * layer eight 1-bit weight slices (RAELLA thesis 4.2.2); isaac has none.
+ * `cimsim mvm` uses only the base. */
+#define CIM_MAX_LAYER_OVERRIDES 64
+#define CIM_LAYER_NAME_MAX 128
+typedef struct cim_layer_override {
+    char layer[CIM_LAYER_NAME_MAX]; /* node name, "first" or "last" */
+    cim_xbar_config cfg;            /* complete (base + the override's keys), validated */
+} cim_layer_override;
+
+typedef struct cim_arch {
+    char name[CIM_LAYER_NAME_MAX]; /* the preset name or file path it came from */
+    cim_xbar_config base;
+    int n_overrides;
+    cim_layer_override over[CIM_MAX_LAYER_OVERRIDES];
+} cim_arch;
+
+/* Load an arch: a preset name or a YAML file as for cim_config_load, plus
+ * its `layers:` overrides (each validated; errors name file, selector, key). */
+cim_status cim_arch_load(cim_ctx *ctx, const char *spec, cim_arch *arch);
+
+/* The config for a layer: its name's override, else `last` (if is_last),
+ * else `first` (if is_first), else the base. */
+const cim_xbar_config *cim_arch_layer_config(const cim_arch *arch, const char *layer, int is_first, int is_last);
+
 /* The input encoding actually used (resolves CIM_IN_AUTO). */
 cim_input_encoding cim_config_input_encoding(const cim_xbar_config *cfg);
 

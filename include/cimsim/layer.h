@@ -28,7 +28,8 @@ typedef enum cim_dtype {
     CIM_INT8 = 0,
     CIM_UINT8 = 1,
     CIM_INT32 = 2,
-    CIM_FLOAT32 = 3 /* NPY files only */
+    CIM_FLOAT32 = 3, /* NPY files only */
+    CIM_INT64 = 4    /* NPY files only (labels, ArgMax outputs) */
 } cim_dtype;
 
 /* Weight codes of one layer, row-major [K][N]: row k, output channel n. */

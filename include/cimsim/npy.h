@@ -1,7 +1,7 @@
 /* cimsim/npy.h: NumPy .npy files (format versions 1.0, 2.0 and 3.0).
  *
  * Only C-order arrays of the dtypes cimsim exchanges are accepted: int8 ('|i1'),
- * uint8 ('|u1'), int32 ('<i4'), float32 ('<f4'). Anything else (Fortran order,
+ * uint8 ('|u1'), int32 ('<i4'), float32 ('<f4'), int64 ('<i8'). Anything else (Fortran order,
  * big-endian, object arrays, a truncated file, a header that is not a valid
  * Python dict literal, absurd shapes) is an error naming the file and the
  * field, and nothing is returned.
@@ -19,9 +19,11 @@ extern "C" {
 #endif
 
 #define CIM_NPY_MAX_RANK 8
+/* The reader and writer know CIM_INT64 ('<i8'). */
+#define CIM_NPY_HAS_INT64 1
 
 typedef struct cim_npy {
-    int dtype;                         /* CIM_INT8, CIM_UINT8, CIM_INT32 or CIM_FLOAT32 */
+    int dtype;                         /* CIM_INT8, CIM_UINT8, CIM_INT32, CIM_FLOAT32 or CIM_INT64 */
     int rank;                          /* 0 .. CIM_NPY_MAX_RANK */
     int64_t shape[CIM_NPY_MAX_RANK];
     size_t count;                      /* product of shape (1 for rank 0) */

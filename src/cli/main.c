@@ -9,6 +9,7 @@ static const char usage[] =
     "usage: cimsim COMMAND [options]   (cimsim COMMAND --help for each)\n"
     "\n"
     "commands:\n"
+    "  eval      a quantized ONNX network on a dataset: reference vs simulated hardware\n"
     "  compare   run several architecture configs on one layer; counters and error side by side\n"
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
     "  presets   list the built-in architecture presets\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "mvm") == 0)
         return cli_mvm(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cli_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "presets") == 0)

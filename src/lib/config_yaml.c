@@ -217,6 +217,8 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
         return CIM_OK; /* applied before the other keys */
     if (strcmp(key, "name") == 0 || strcmp(key, "description") == 0 || strcmp(key, "sources") == 0)
         return CIM_OK; /* documentation */
+    if (strcmp(key, "layers") == 0)
+        return CIM_OK; /* per-layer overrides: applied after the base (load_yaml) */
     if (strcmp(key, "rows") == 0)
         return get_int(y, v, key, 1, CIM_MAX_ROWS, &c->rows);
     if (strcmp(key, "cols") == 0)
@@ -278,10 +280,52 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
         return each_key(y, v, "noise", noise_key, c, NULL);
     return yerr(y, v, key,
                 "unknown key (known: base, rows, cols, encoding, flip, input_encoding, zx, "
-                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise)");
+                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise, layers)");
 }
 
-static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c)
+/* `layers:` of an arch file: each selector's keys on top of the base c. */
+static cim_status load_layers(yctx *y, const yaml_node_t *layers, const cim_xbar_config *c, cim_arch *arch)
+{
+    if (layers->type != YAML_MAPPING_NODE)
+        return yerr(y, layers, "layers", "expected a mapping from layer names (or first, last) to config keys");
+    for (yaml_node_pair_t *p = layers->data.mapping.pairs.start; p < layers->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        const yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
+        const char *sel = scalar(k);
+        if (!sel || !sel[0] || strlen(sel) >= CIM_LAYER_NAME_MAX)
+            return yerr(y, k, "layers", "a layer selector must be a name of 1 to %d characters",
+                        CIM_LAYER_NAME_MAX - 1);
+        if (arch->n_overrides == CIM_MAX_LAYER_OVERRIDES)
+            return yerr(y, k, "layers", "more than %d layer overrides", CIM_MAX_LAYER_OVERRIDES);
+        for (int i = 0; i < arch->n_overrides; i++)
+            if (strcmp(arch->over[i].layer, sel) == 0)
+                return yerr(y, k, "layers", "layer '%s' is given twice", sel);
+        cim_layer_override *o = &arch->over[arch->n_overrides];
+        o->cfg = *c;
+        top_state ts = {0, 0};
+        char prefix[CIM_LAYER_NAME_MAX + 16];
+        snprintf(prefix, sizeof prefix, "layers.%s", sel);
+        if (v && v->type == YAML_MAPPING_NODE)
+            for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+                const char *ks = scalar(yaml_document_get_node(y->doc, q->key));
+                if (ks && (strcmp(ks, "base") == 0 || strcmp(ks, "layers") == 0))
+                    return yerr(y, v, prefix, "'%s' cannot be given per layer", ks);
+            }
+        cim_status st = each_key(y, v, prefix, top_key, &o->cfg, &ts);
+        if (st)
+            return st;
+        char what[CIM_LAYER_NAME_MAX + 600];
+        snprintf(what, sizeof what, "%s: %s", y->file, prefix);
+        st = cim_config_validate(y->ctx, &o->cfg, what);
+        if (st)
+            return st;
+        memcpy(o->layer, sel, strlen(sel) + 1);
+        arch->n_overrides++;
+    }
+    return CIM_OK;
+}
+
+static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c, cim_arch *arch)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -333,12 +377,22 @@ static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c)
     }
     top_state ts = {0, 0};
     st = each_key(&y, root, "(top level)", top_key, c, &ts);
+    if (st == CIM_OK && arch)
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+            const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+            if (ks && strcmp(ks, "layers") == 0) {
+                st = cim_config_validate(ctx, c, path); /* the base first */
+                if (st == CIM_OK)
+                    st = load_layers(&y, yaml_document_get_node(&doc, p->value), c, arch);
+                break;
+            }
+        }
 done:
     yaml_document_delete(&doc);
     return st;
 }
 
-cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
+static cim_status config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c, cim_arch *arch)
 {
     if (!spec || !c)
         return cim__err(ctx, CIM_ERR_ARG, "config: NULL argument");
@@ -353,7 +407,7 @@ cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
         if (sb.st_size > (1 << 20))
             return cim__err(ctx, CIM_ERR_CONFIG, "%s: %lld bytes is too large for a config", spec,
                             (long long)sb.st_size);
-        st = load_yaml(ctx, spec, c);
+        st = load_yaml(ctx, spec, c, arch);
     } else {
         return cim__err(ctx, CIM_ERR_CONFIG,
                         "config '%s' is neither a preset (isaac, raella, raella-nospec, zero-offset) "
@@ -363,4 +417,50 @@ cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
     if (st)
         return st;
     return cim_config_validate(ctx, c, spec);
+}
+
+cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
+{
+    return config_load(ctx, spec, c, NULL);
+}
+
+cim_status cim_arch_load(cim_ctx *ctx, const char *spec, cim_arch *arch)
+{
+    if (!spec || !arch)
+        return cim__err(ctx, CIM_ERR_ARG, "arch: NULL argument");
+    memset(arch, 0, sizeof *arch);
+    snprintf(arch->name, sizeof arch->name, "%s", spec);
+    cim_status st = config_load(ctx, spec, &arch->base, arch);
+    if (st)
+        return st;
+    if (cim_config_preset_description(spec) && strcmp(spec, "isaac") != 0) {
+        /* RAELLA thesis 4.2.2: the last weight layer on 1-bit weight slices */
+        cim_layer_override *o = &arch->over[arch->n_overrides++];
+        memcpy(o->layer, "last", 5);
+        o->cfg = arch->base;
+        o->cfg.n_weight_slices = 8;
+        for (int i = 0; i < 8; i++)
+            o->cfg.weight_slices[i] = 1;
+        st = cim_config_validate(ctx, &o->cfg, spec);
+    }
+    return st;
+}
+
+const cim_xbar_config *cim_arch_layer_config(const cim_arch *arch, const char *layer, int is_first, int is_last)
+{
+    const cim_xbar_config *first = NULL, *last = NULL;
+    for (int i = 0; i < arch->n_overrides; i++) {
+        const cim_layer_override *o = &arch->over[i];
+        if (layer && strcmp(o->layer, layer) == 0)
+            return &o->cfg;
+        if (strcmp(o->layer, "last") == 0)
+            last = &o->cfg;
+        if (strcmp(o->layer, "first") == 0)
+            first = &o->cfg;
+    }
+    if (is_last && last)
+        return last;
+    if (is_first && first)
+        return first;
+    return &arch->base;
 }

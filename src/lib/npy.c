@@ -31,7 +31,7 @@
  * header length can make us allocate. */
 #define NPY_MAX_HEADER (1u << 20)
 #define NPY_DEFAULT_MAX_BYTES ((uint64_t)16 << 30)
-#define NPY_WANT "(want |i1, |u1, <i4 or <f4)"
+#define NPY_WANT "(want |i1, |u1, <i4, <f4 or <i8)"
 
 typedef struct npy_type {
     int dtype;
@@ -40,16 +40,18 @@ typedef struct npy_type {
     const char *descr, *name;
 } npy_type;
 
-static const npy_type npy_types[4] = {
+#define NPY_NTYPES 5
+static const npy_type npy_types[NPY_NTYPES] = {
     {CIM_INT8, 'i', 1, "|i1", "int8"},
     {CIM_UINT8, 'u', 1, "|u1", "uint8"},
     {CIM_INT32, 'i', 4, "<i4", "int32"},
     {CIM_FLOAT32, 'f', 4, "<f4", "float32"},
+    {CIM_INT64, 'i', 8, "<i8", "int64"},
 };
 
 static const npy_type *type_of(int dtype)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NPY_NTYPES; i++)
         if (npy_types[i].dtype == dtype)
             return &npy_types[i];
     return NULL;
@@ -262,8 +264,8 @@ static cim_status parse_descr(hdr_parser *h)
     const char *s = d;
     char order = *s && strchr("<>|=", *s) ? *s++ : '=';
     char kind = *s ? *s++ : '\0';
-    unsigned size = strcmp(s, "1") == 0 ? 1 : strcmp(s, "4") == 0 ? 4 : 0;
-    for (int i = 0; i < 4; i++) {
+    unsigned size = strcmp(s, "1") == 0 ? 1 : strcmp(s, "4") == 0 ? 4 : strcmp(s, "8") == 0 ? 8 : 0;
+    for (int i = 0; i < NPY_NTYPES; i++) {
         if (npy_types[i].kind != kind || npy_types[i].size != size)
             continue;
         /* Byte order means nothing for one byte; '=' and '|' are the host's. */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <jansson.h>
 #include "internal.h"
+#include "json_out.h"
 
 void cim_stats_reset(cim_stats *s) { memset(s, 0, sizeof *s); }
 
@@ -44,7 +45,7 @@ static int set_u64(json_t *o, const char *k, uint64_t v)
     return json_object_set_new(o, k, json_integer((json_int_t)v));
 }
 
-static json_t *stats_json(const cim_stats *s, const cim_layer_info *info)
+json_t *cim__stats_json(const cim_stats *s, const cim_layer_info *info)
 {
     json_t *o = json_object();
     if (!o)
@@ -113,37 +114,18 @@ static json_t *stats_json(const cim_stats *s, const cim_layer_info *info)
     return o;
 }
 
-cim_status cim_stats_write_json(cim_ctx *ctx, const char *path, const cim_stats *s,
-                                const cim_layer_info *info, const char *extra_json)
+cim_status cim__json_write(cim_ctx *ctx, const char *path, const json_t *o)
 {
-    if (!path || !s)
-        return cim__err(ctx, CIM_ERR_ARG, "stats: NULL argument");
-    json_t *o = stats_json(s, info);
-    if (!o)
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: out of memory building JSON", path);
-    if (extra_json) {
-        json_error_t jerr;
-        json_t *x = json_loads(extra_json, 0, &jerr);
-        if (!x || !json_is_object(x) || json_object_update(o, x)) {
-            json_decref(x);
-            json_decref(o);
-            return cim__err(ctx, CIM_ERR_INTERNAL, "%s: extra JSON is not an object: %s", path, jerr.text);
-        }
-        json_decref(x);
-    }
     cim_status st = CIM_OK;
     if (strcmp(path, "-") == 0) {
         if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', stdout) == EOF)
-            st = cim__err(ctx, CIM_ERR_IO, "stdout: cannot write stats JSON");
-        json_decref(o);
+            st = cim__err(ctx, CIM_ERR_IO, "stdout: cannot write JSON");
         return st;
     }
     size_t len = strlen(path);
     char *tmp = cim__malloc(ctx, len + 16);
-    if (!tmp) {
-        json_decref(o);
+    if (!tmp)
         return CIM_ERR_NOMEM;
-    }
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmpXXXXXX", 11);
     int fd = mkstemp(tmp);
@@ -168,6 +150,28 @@ cim_status cim_stats_write_json(cim_ctx *ctx, const char *path, const cim_stats 
             unlink(tmp);
     }
     cim__free(ctx, tmp);
+    return st;
+}
+
+cim_status cim_stats_write_json(cim_ctx *ctx, const char *path, const cim_stats *s,
+                                const cim_layer_info *info, const char *extra_json)
+{
+    if (!path || !s)
+        return cim__err(ctx, CIM_ERR_ARG, "stats: NULL argument");
+    json_t *o = cim__stats_json(s, info);
+    if (!o)
+        return cim__err(ctx, CIM_ERR_NOMEM, "%s: out of memory building JSON", path);
+    if (extra_json) {
+        json_error_t jerr;
+        json_t *x = json_loads(extra_json, 0, &jerr);
+        if (!x || !json_is_object(x) || json_object_update(o, x)) {
+            json_decref(x);
+            json_decref(o);
+            return cim__err(ctx, CIM_ERR_INTERNAL, "%s: extra JSON is not an object: %s", path, jerr.text);
+        }
+        json_decref(x);
+    }
+    cim_status st = cim__json_write(ctx, path, o);
     json_decref(o);
     return st;
 }

@@ -1,0 +1,94 @@
+/* cimsim/net.h: whole quantized networks (ONNX) on simulated hardware.
+ *
+ * A cim_net is an ONNX model (QDQ or QOperator int8 form) loaded into a
+ * graph with static shapes. cim_net_eval runs a dataset through it twice:
+ * once digitally (the exact integer semantics of each ONNX op: the
+ * reference) and once with every Conv/Gemm/MatMul whose weights are constant
+ * on simulated crossbars under a cim_arch (docs/semantics.md), the rest
+ * digital. It reports top-1 accuracy of both, and per weight layer the
+ * counters of semantics.md section 9 and the error of its 8-bit outputs.
+ */
+#ifndef CIMSIM_NET_H
+#define CIMSIM_NET_H
+
+#include <stdint.h>
+#include "config.h"
+#include "stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cim_net cim_net;
+
+/* Load an ONNX model. Errors name the file and the node, op or field:
+ * CIM_ERR_IO, CIM_ERR_FORMAT (malformed, cyclic, missing initializer...),
+ * CIM_ERR_UNSUPPORTED (an op or attribute cimsim does not implement),
+ * CIM_ERR_SHAPE. */
+cim_status cim_net_load(cim_ctx *ctx, const char *path, cim_net **out);
+void cim_net_free(cim_net *net);
+
+/* Nodes, and the number of weight layers (nodes whose products may run on
+ * crossbars). */
+int cim_net_nodes(const cim_net *net);
+int cim_net_weight_layers(const cim_net *net);
+
+typedef struct cim_eval_options {
+    const char *labels;   /* NPY of labels for an NPY dataset, or NULL */
+    uint64_t limit;       /* evaluate the first `limit` samples; 0 = all */
+    int batch;            /* samples per graph run (default 64) */
+    int histogram;        /* fill column-sum histograms (default 1) */
+    int progress;         /* nonzero: a progress bar on stderr */
+} cim_eval_options;
+
+void cim_eval_options_default(cim_eval_options *o);
+
+/* Per weight layer (one ONNX node; groups summed). */
+typedef struct cim_eval_layer {
+    char name[128];
+    char op_type[32];
+    int groups;
+    int K, N;                 /* per group */
+    uint64_t macs;            /* logical MACs run (all samples) */
+    cim_xbar_config cfg;      /* the config used (group 0; zx from the model) */
+    cim_layer_info info;      /* mapping summed over groups */
+    cim_stats stats;          /* counters summed over groups and samples */
+    double abs_err_sum;       /* sum |y_analog - y_reference| over the 8-bit outputs ... */
+    uint64_t err_count;       /* ... whose reference value is not the output zero point;
+                                 0 when the layer has no 8-bit output to compare */
+} cim_eval_layer;
+
+typedef struct cim_eval_result {
+    uint64_t samples;
+    int has_labels;
+    uint64_t ref_correct, analog_correct; /* top-1 against labels (when has_labels) */
+    uint64_t agree;                       /* analog top-1 == reference top-1 */
+    cim_stats totals;                     /* all layers */
+    int n_layers;
+    cim_eval_layer *layers;               /* in graph order */
+    double seconds;                       /* wall time of the evaluation */
+    char dataset[256];
+    char arch[128];
+} cim_eval_result;
+
+/* Run `dataset` (fashion-mnist[:test|:train] or an .npy of inputs in the
+ * model's layout) through the reference and the analog network. The dataset
+ * is preprocessed as the model's metadata_props say (cimsim.input_scale,
+ * cimsim.input_mean, cimsim.input_std). Free the result with
+ * cim_eval_result_free. */
+cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const char *dataset,
+                        const cim_eval_options *opts, cim_eval_result *res);
+void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res);
+
+/* Write results as JSON (n == 1: one object; n > 1: an array of them, one
+ * per arch): samples, accuracy {reference, analog, agreement},
+ * totals (as cim_stats_write_json), layers [{name, op_type, macs,
+ * weight_slices, input_slices, converts_per_mac, saturation_rate,
+ * speculation_failure_rate, mean_abs_error, ...}]. Written to a temporary
+ * name and renamed: no partial file on failure. */
+cim_status cim_eval_write_json(cim_ctx *ctx, const char *path, const cim_eval_result *res, int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,273 @@
+/* cmd_eval.c: `cimsim eval`: a quantized ONNX network on a dataset, digital
+ * reference and simulated analog hardware side by side. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static const char usage[] =
+    "usage: cimsim eval --model M.onnx [--dataset D] [--labels L.npy] [--limit N]\n"
+    "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
+    "                   [--batch B] [--json OUT] [--csv OUT] [--progress] [--no-histogram]\n"
+    "\n"
+    "Runs every sample through the model twice: digitally with the exact integer\n"
+    "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
+    "weights are constant on simulated crossbars under the architecture (the rest\n"
+    "stays digital). Prints top-1 accuracy of both, the drop, and per weight layer:\n"
+    "MACs, slicings, ADC conversions per MAC, saturation-flag rate (codes at the\n"
+    "ADC's ends: for an unsigned ADC this includes exact zeros), true-clip rate\n"
+    "(values beyond the range), speculation failure rate and the mean |error| of its 8-bit outputs against the reference (outputs\n"
+    "whose reference value is not the zero point; errors accumulate through the\n"
+    "analog network, as they would on the chip).\n"
+    "\n"
+    "  --model M.onnx   an int8 ONNX model (QDQ or QOperator form)\n"
+    "  --dataset D      fashion-mnist, fashion-mnist:test (default), fashion-mnist:train,\n"
+    "                   or an .npy of inputs in the model's layout and dtype\n"
+    "                   (float32 or uint8, first axis = samples)\n"
+    "  --labels L.npy   integer class per sample for an .npy dataset; without labels,\n"
+    "                   accuracy is top-1 agreement with the reference\n"
+    "  --limit N        only the first N samples\n"
+    "  --arch LIST      comma-separated presets or YAML files, run one after another\n"
+    "                   and shown side by side (default: raella). Presets other than\n"
+    "                   isaac put the last layer on 1-bit weight slices (thesis 4.2.2);\n"
+    "                   files may give per-layer overrides under `layers:`\n"
+    "                   (docs/config.md)\n"
+    "  --noise E        gaussian_colsum noise of level E on every layer (e.g. 0.04)\n"
+    "  --seed S         noise seed (default: the config's)\n"
+    "  --threads T      worker threads (default: all cores)\n"
+    "  --batch B        samples per graph run (default 64; results do not depend on it)\n"
+    "  --json OUT       write the results as JSON (one arch: an object; several: an array)\n"
+    "  --csv OUT        write the per-layer table as CSV (all archs)\n"
+    "  --progress       show a progress bar even when stderr is not a terminal\n"
+    "  --no-histogram   skip the column-sum histogram (faster; its JSON bins are empty)\n"
+    "\n"
+    "example:\n"
+    "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
+
+#define MAXARCH 8
+
+static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
+static double rate(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
+
+static void slices_str(const int *w, int n, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && o + 4 < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%d", i ? "," : "", w[i]);
+}
+
+static void print_result(const cim_eval_result *r)
+{
+    printf("\n== %s on %s: %llu samples, %.1f s ==\n", r->arch, r->dataset, (unsigned long long)r->samples,
+           r->seconds);
+    if (r->has_labels)
+        printf("top-1: reference %.2f%%, analog %.2f%%, drop %+.2f points; analog agrees with reference on %.2f%%\n",
+               pct(r->ref_correct, r->samples), pct(r->analog_correct, r->samples),
+               pct(r->ref_correct, r->samples) - pct(r->analog_correct, r->samples), pct(r->agree, r->samples));
+    else
+        printf("top-1 agreement with the reference: %.2f%% (no labels)\n", pct(r->agree, r->samples));
+    printf("%-28s %-13s %12s %-16s %-14s %9s %9s %9s %9s %8s\n", "layer", "op", "MACs", "weight slices",
+           "input slices", "conv/MAC", "sat flag", "clip", "spec fail", "|err|");
+    for (int i = 0; i < r->n_layers; i++) {
+        const cim_eval_layer *L = &r->layers[i];
+        char ws[64], is[64], err[32];
+        slices_str(L->cfg.weight_slices, L->cfg.n_weight_slices, ws, sizeof ws);
+        slices_str(L->cfg.input_slices, L->cfg.n_input_slices, is, sizeof is);
+        if (L->cfg.speculation)
+            snprintf(is + strlen(is), sizeof is - strlen(is), "/r%d", L->cfg.recovery_bits);
+        if (L->err_count)
+            snprintf(err, sizeof err, "%.4f", L->abs_err_sum / (double)L->err_count);
+        else
+            snprintf(err, sizeof err, "-");
+        printf("%-28.28s %-13.13s %12llu %-16s %-14s %9.4f %9.4f %9.4f %9.4f %8s\n", L->name, L->op_type,
+               (unsigned long long)L->macs, ws, is, cim_stats_converts_per_mac(&L->stats),
+               rate(L->stats.saturations, L->stats.adc_converts), rate(L->stats.true_clips, L->stats.adc_converts),
+               rate(L->stats.speculation_failures, L->stats.adc_converts_speculative), err);
+    }
+    const cim_stats *t = &r->totals;
+    printf("%-28s %-13s %12llu %-16s %-14s %9.4f %9.4f %9.4f %9.4f\n", "total", "", (unsigned long long)t->macs, "",
+           "", cim_stats_converts_per_mac(t), rate(t->saturations, t->adc_converts), rate(t->true_clips, t->adc_converts),
+           rate(t->speculation_failures, t->adc_converts_speculative));
+}
+
+static int write_csv(const char *path, const cim_eval_result *res, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_error("eval", "%s: cannot write", path);
+        return 1;
+    }
+    fprintf(f, "arch,layer,op,macs,weight_slices,input_slices,converts_per_mac,saturation_rate,"
+               "speculation_failure_rate,mean_abs_error,reference_top1,analog_top1\n");
+    for (int a = 0; a < n; a++)
+        for (int i = 0; i < res[a].n_layers; i++) {
+            const cim_eval_layer *L = &res[a].layers[i];
+            char ws[64], is[64];
+            slices_str(L->cfg.weight_slices, L->cfg.n_weight_slices, ws, sizeof ws);
+            slices_str(L->cfg.input_slices, L->cfg.n_input_slices, is, sizeof is);
+            fprintf(f, "%s,%s,%s,%llu,\"%s\",\"%s\",%.6g,%.6g,%.6g,", res[a].arch, L->name, L->op_type,
+                    (unsigned long long)L->macs, ws, is, cim_stats_converts_per_mac(&L->stats),
+                    rate(L->stats.saturations, L->stats.adc_converts),
+                    rate(L->stats.speculation_failures, L->stats.adc_converts_speculative));
+            if (L->err_count)
+                fprintf(f, "%.6g", L->abs_err_sum / (double)L->err_count);
+            fprintf(f, ",%.6g,%.6g\n", rate(res[a].ref_correct, res[a].samples),
+                    rate(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples));
+        }
+    if (fclose(f) != 0) {
+        cli_error("eval", "%s: write failed", path);
+        unlink(path);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *archs = "raella";
+    const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *v;
+    long limit = 0, threads = 0, batch = 64;
+    int progress = 0, hist = 1, err = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if ((v = cli_opt(argc, argv, &i, "--model", &err))) {
+            model = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dataset", &err))) {
+            dataset = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--labels", &err))) {
+            labels = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--arch", &err))) {
+            archs = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--json", &err))) {
+            json = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--csv", &err))) {
+            csv = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--noise", &err))) {
+            noise_s = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--seed", &err))) {
+            seed_s = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--limit", &err))) {
+            if (cli_int(v, 1, 1000000000L, "--limit", &limit))
+                return 2;
+        } else if ((v = cli_opt(argc, argv, &i, "--threads", &err))) {
+            if (cli_int(v, 1, 1024, "--threads", &threads))
+                return 2;
+        } else if ((v = cli_opt(argc, argv, &i, "--batch", &err))) {
+            if (cli_int(v, 1, 65536, "--batch", &batch))
+                return 2;
+        } else if (cli_flag(argv, i, "--progress")) {
+            progress = 1;
+        } else if (cli_flag(argv, i, "--no-histogram")) {
+            hist = 0;
+        } else {
+            if (!err)
+                cli_error("eval", "unknown option '%s' (see cimsim eval --help)", argv[i]);
+            return 2;
+        }
+        if (err)
+            return 2;
+    }
+    if (!model) {
+        cli_error("eval", "--model is required (see cimsim eval --help)");
+        return 2;
+    }
+    double noise;
+    long long seed;
+    if (cli_noise_args("eval", noise_s, seed_s, &noise, &seed))
+        return 2;
+
+    cim_ctx *ctx = cli_ctx("eval", (int)threads, 0);
+    if (!ctx)
+        return 1;
+    int rc = 1, n = 0;
+    cim_net *net = NULL;
+    cim_arch *arch = calloc(MAXARCH, sizeof *arch);
+    cim_eval_result *res = calloc(MAXARCH, sizeof *res);
+    char *list = strdup(archs);
+    if (!arch || !res || !list) {
+        cli_error("eval", "out of memory");
+        goto done;
+    }
+    for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        if (n == MAXARCH) {
+            cli_error("eval", "at most %d archs at once", MAXARCH);
+            rc = 2;
+            goto done;
+        }
+        cim_status st = cim_arch_load(ctx, a, &arch[n]);
+        if (st) {
+            cli_fail("eval", ctx, st);
+            rc = 2;
+            goto done;
+        }
+        cli_apply_noise(&arch[n].base, noise, seed);
+        for (int o = 0; o < arch[n].n_overrides; o++)
+            cli_apply_noise(&arch[n].over[o].cfg, noise, seed);
+        n++;
+    }
+    if (n == 0) {
+        cli_error("eval", "--arch names no architecture");
+        rc = 2;
+        goto done;
+    }
+    cim_status st = cim_net_load(ctx, model, &net);
+    if (st) {
+        cli_fail("eval", ctx, st);
+        goto done;
+    }
+    printf("model %s: %d nodes, %d weight layers; dataset %s; %d thread%s, kernel %s\n", model, cim_net_nodes(net),
+           cim_net_weight_layers(net), dataset, cim_ctx_threads(ctx), cim_ctx_threads(ctx) == 1 ? "" : "s",
+           cim_ctx_kernel_name(ctx));
+    fflush(stdout);
+    for (int a = 0; a < n; a++) {
+        cim_eval_options o;
+        cim_eval_options_default(&o);
+        o.labels = labels;
+        o.limit = (uint64_t)limit;
+        o.batch = (int)batch;
+        o.histogram = hist;
+        o.progress = progress || isatty(STDERR_FILENO);
+        if (o.progress)
+            fprintf(stderr, "%s:\n", arch[a].name);
+        st = cim_net_eval(ctx, net, &arch[a], dataset, &o, &res[a]);
+        if (st) {
+            cli_fail("eval", ctx, st);
+            for (int b = 0; b < a; b++)
+                cim_eval_result_free(ctx, &res[b]);
+            n = 0;
+            goto done;
+        }
+        print_result(&res[a]);
+        fflush(stdout);
+    }
+    if (n > 1) {
+        printf("\n%-20s %12s %12s %8s %12s %12s %10s\n", "arch", "ref top-1", "analog top-1", "drop", "conv/MAC",
+               "sat rate", "seconds");
+        for (int a = 0; a < n; a++)
+            printf("%-20.20s %11.2f%% %11.2f%% %8.2f %12.4f %12.4f %10.1f\n", res[a].arch,
+                   pct(res[a].ref_correct, res[a].samples),
+                   pct(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples),
+                   pct(res[a].ref_correct, res[a].samples) -
+                       pct(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples),
+                   cim_stats_converts_per_mac(&res[a].totals), rate(res[a].totals.saturations, res[a].totals.adc_converts),
+                   res[a].seconds);
+    }
+    rc = 0;
+    if (json && (st = cim_eval_write_json(ctx, json, res, n)) != CIM_OK)
+        rc = cli_fail("eval", ctx, st);
+    if (csv && rc == 0)
+        rc = write_csv(csv, res, n);
+    for (int a = 0; a < n; a++)
+        cim_eval_result_free(ctx, &res[a]);
+done:
+    cim_net_free(net);
+    free(list);
+    free(arch);
+    free(res);
+    cim_ctx_destroy(ctx);
+    return rc;
+}
