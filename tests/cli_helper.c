@@ -3,7 +3,10 @@
  *   cli_helper mknpy DTYPE OUT.npy D0 [D1 ...]  an array of a pattern (i*37 % 251)
  *   cli_helper same A.npy B.npy                 exit 0 iff same dtype, shape and data
  *   cli_helper fnv A.npy                        FNV-1a 64 of the data bytes, in hex
- *   cli_helper counters S.json                  the counters tests/data/golden.txt pins */
+ *   cli_helper counters S.json                  the counters tests/data/golden.txt pins
+ *   cli_helper cmpout A.npy B.npy MAXTOP1       two float32 [samples, classes] outputs: how many
+ *                                               elements and top-1 decisions differ; exit 1 if
+ *                                               more than MAXTOP1 top-1 decisions differ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +92,35 @@ int main(int argc, char **argv)
             rc = 0;
         }
         cim_npy_free(ctx, &A);
+    } else if (strcmp(argv[1], "cmpout") == 0 && argc == 5) {
+        cim_npy A = {0}, B = {0};
+        if (cim_npy_read(ctx, argv[2], 0, &A) || cim_npy_read(ctx, argv[3], 0, &B)) {
+            rc = die(ctx, "read");
+        } else if (A.dtype != CIM_FLOAT32 || B.dtype != CIM_FLOAT32 || A.rank != 2 || B.rank != 2 ||
+                   A.shape[0] != B.shape[0] || A.shape[1] != B.shape[1]) {
+            rc = die(NULL, "cmpout: both must be float32 [samples, classes] of one shape");
+        } else {
+            const float *a = A.data, *b = B.data;
+            size_t n = (size_t)A.shape[0], c = (size_t)A.shape[1], diff = 0, top = 0;
+            double maxd = 0;
+            for (size_t i = 0; i < n; i++) {
+                size_t ta = 0, tb = 0;
+                for (size_t j = 0; j < c; j++) {
+                    float x = a[i * c + j], y = b[i * c + j];
+                    diff += x != y;
+                    if ((double)(x > y ? x - y : y - x) > maxd)
+                        maxd = (double)(x > y ? x - y : y - x);
+                    ta = x > a[i * c + ta] ? j : ta;
+                    tb = y > b[i * c + tb] ? j : tb;
+                }
+                top += ta != tb;
+            }
+            printf("samples %zu, outputs differing %zu of %zu (max |diff| %g), top-1 differing %zu\n", n, diff,
+                   n * c, maxd, top);
+            rc = top > (size_t)atol(argv[4]);
+        }
+        cim_npy_free(ctx, &A);
+        cim_npy_free(ctx, &B);
     } else if (strcmp(argv[1], "counters") == 0 && argc == 3) {
         json_error_t err;
         json_t *o = json_load_file(argv[2], 0, &err);

@@ -108,6 +108,26 @@ expect_fail "compare: json dir missing" "nodir" "$CIMSIM" compare --weights "$T/
 expect_fail "compare: csv dir missing" "nodir" "$CIMSIM" compare --weights "$T/w.npy" --inputs "$T/x.npy" --csv "$T/nodir/c.csv"
 expect_fail "compare: empty list" "configs" "$CIMSIM" compare --configs ",isaac" --weights "$T/w.npy" --inputs "$T/x.npy"
 
+# 4b. networks: bad models, datasets, archs (eval writes no JSON on failure)
+M="$SRC/models/lenet5.onnx"
+head -c 3000 "$M" > "$T/trunc.onnx"
+printf 'not an onnx model at all' > "$T/junk.onnx"
+printf 'layers:\n  last: {adc: {bits: 99}}\n' > "$T/badarch.yaml"
+expect_fail "eval: missing --model" "--model" "$CIMSIM" eval --arch raella --json "$T/P.npy"
+expect_fail "eval: missing model" "nope.onnx" "$CIMSIM" eval --model "$T/nope.onnx" --json "$T/P.npy"
+expect_fail "eval: truncated model" "trunc.onnx" "$CIMSIM" eval --model "$T/trunc.onnx" --json "$T/P.npy"
+expect_fail "eval: junk model" "junk.onnx" "$CIMSIM" eval --model "$T/junk.onnx" --json "$T/P.npy"
+expect_fail "eval: unknown preset" "tpu-v9" "$CIMSIM" eval --model "$M" --arch tpu-v9 --json "$T/P.npy"
+expect_fail "eval: bad layer override" "badarch.yaml:2" "$CIMSIM" eval --model "$M" --arch "$T/badarch.yaml" --json "$T/P.npy"
+expect_fail "eval: missing dataset" "nope.npy" "$CIMSIM" eval --model "$M" --dataset "$T/nope.npy" --json "$T/P.npy"
+expect_fail "eval: wrong input shape" "x.npy" "$CIMSIM" eval --model "$M" --dataset "$T/x.npy" --json "$T/P.npy"
+expect_fail "eval: bad split" "fashion-mnist:valid" "$CIMSIM" eval --model "$M" --dataset fashion-mnist:valid --json "$T/P.npy"
+expect_fail "eval: bad limit" "limit" "$CIMSIM" eval --model "$M" --limit 0 --json "$T/P.npy"
+expect_fail "reference: missing --out" "--out" "$CIMSIM" reference --model "$M"
+"$CIMSIM" eval --model "$M" --arch isaac,raella --limit 64 --json "$T/e.json" --csv "$T/e.csv" > "$T/eval.txt" &&
+    grep -q "analog agrees with reference" "$T/eval.txt" && grep -q '"speculation_failure_rate"' "$T/e.json" &&
+    grep -q "^raella,/fc3/Gemm" "$T/e.csv" && ok || bad "eval"
+
 # 5. the main job and help
 "$CIMSIM" compare --weights "$W" --inputs "$X" --json "$T/c.json" > "$T/cmp.txt" && grep -q "converts per MAC" "$T/cmp.txt" &&
     grep -q '"config": "raella"' "$T/c.json" && ok || bad "compare"

@@ -80,6 +80,13 @@ cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const 
                         const cim_eval_options *opts, cim_eval_result *res);
 void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res);
 
+/* The digital reference alone on the first `limit` samples (0 = all):
+ * writes the preprocessed inputs (inputs_out, may be NULL; the model's input
+ * dtype and shape) and the model's first output (outputs_out) as NPY, for
+ * comparisons with other runtimes such as ONNX Runtime. */
+cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, const char *labels, uint64_t limit,
+                             const char *inputs_out, const char *outputs_out);
+
 /* Write results as JSON (n == 1: one object; n > 1: an array of them, one
  * per arch): samples, accuracy {reference, analog, agreement},
  * totals (as cim_stats_write_json), layers [{name, op_type, macs,

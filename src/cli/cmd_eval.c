@@ -271,3 +271,59 @@ done:
     cim_ctx_destroy(ctx);
     return rc;
 }
+
+static const char ref_usage[] =
+    "usage: cimsim reference --model M.onnx [--dataset D] [--labels L.npy] [--limit N]\n"
+    "                        --out Y.npy [--inputs-out X.npy]\n"
+    "\n"
+    "Runs the digital reference alone (the exact integer semantics of each ONNX op)\n"
+    "and writes the model's first output for every sample as NPY, and optionally the\n"
+    "preprocessed inputs, so other runtimes (ONNX Runtime: tools/ort/ort_run) can be\n"
+    "compared on exactly the same tensors. --dataset as for cimsim eval.\n";
+
+int cli_reference(int argc, char **argv)
+{
+    const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *out = NULL, *xout = NULL, *v;
+    long limit = 0;
+    int err = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
+            fputs(ref_usage, stdout);
+            return 0;
+        } else if ((v = cli_opt(argc, argv, &i, "--model", &err))) {
+            model = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dataset", &err))) {
+            dataset = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--labels", &err))) {
+            labels = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--out", &err))) {
+            out = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--inputs-out", &err))) {
+            xout = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--limit", &err))) {
+            if (cli_int(v, 1, 1000000000L, "--limit", &limit))
+                return 2;
+        } else {
+            if (!err)
+                cli_error("reference", "unknown option '%s' (see cimsim reference --help)", argv[i]);
+            return 2;
+        }
+        if (err)
+            return 2;
+    }
+    if (!model || !out) {
+        cli_error("reference", "--model and --out are required (see cimsim reference --help)");
+        return 2;
+    }
+    cim_ctx *ctx = cli_ctx("reference", 0, 0);
+    if (!ctx)
+        return 1;
+    cim_net *net = NULL;
+    cim_status st = cim_net_load(ctx, model, &net);
+    if (st == CIM_OK)
+        st = cim_net_reference(ctx, net, dataset, labels, (uint64_t)limit, xout, out);
+    int rc = st ? cli_fail("reference", ctx, st) : 0;
+    cim_net_free(net);
+    cim_ctx_destroy(ctx);
+    return rc;
+}

@@ -10,6 +10,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  eval      a quantized ONNX network on a dataset: reference vs simulated hardware\n"
+    "  reference the digital reference alone: a model's outputs (and inputs) as NPY\n"
     "  compare   run several architecture configs on one layer; counters and error side by side\n"
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
     "  presets   list the built-in architecture presets\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return cli_mvm(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "reference") == 0)
+        return cli_reference(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cli_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "presets") == 0)

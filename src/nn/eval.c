@@ -53,6 +53,8 @@ cim_status cim_net_load(cim_ctx *ctx, const char *path, cim_net **out)
         return CIM_ERR_NOMEM;
     net->ctx = ctx;
     cim_status st = nn_onnx_load(ctx, path, &net->ref);
+    if (st == CIM_OK)
+        st = nn_graph_canonicalize(net->ref);
     if (st == CIM_OK && net->ref->n_inputs != 1)
         st = nn_err(net->ref, NULL, CIM_ERR_UNSUPPORTED, "the model has %d inputs; cimsim runs models with one",
                     net->ref->n_inputs);
@@ -92,14 +94,14 @@ void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res)
 
 /* The 8-bit tensor that carries a weight layer's output: its own output when
  * that is 8-bit, else the QuantizeLinear that its float output reaches
- * through at most a Relu/Clip (QDQ form). Sets *zp_tensor to the tensor of
+ * through at most a bias Add and a Relu/Clip (QDQ form). Sets *zp_tensor to the tensor of
  * the output zero point (or -1). Returns -1 when there is none. */
 static int layer_output(const nn_graph *g, int node, int *zp_tensor)
 {
     *zp_tensor = -1;
     const nn_node *n = &g->nodes[node];
     int t = n->n_out > 0 ? n->out[0] : -1;
-    for (int depth = 0; depth < 3 && t >= 0; depth++) {
+    for (int depth = 0; depth < 4 && t >= 0; depth++) {
         nn_dtype dt = g->t[t].v.dtype;
         const nn_node *p = g->t[t].producer >= 0 ? &g->nodes[g->t[t].producer] : NULL;
         if (dt == NN_UINT8 || dt == NN_INT8) {
@@ -122,8 +124,11 @@ static int layer_output(const nn_graph *g, int node, int *zp_tensor)
         if (consumers != 1)
             return -1;
         const nn_node *c = &g->nodes[next];
+        /* a bias Add: the other operand constant */
+        int bias = strcmp(c->op_type, "Add") == 0 && c->n_in == 2 && c->in[0] >= 0 && c->in[1] >= 0 &&
+                   g->t[c->in[c->in[0] == t ? 1 : 0]].is_const;
         if (strcmp(c->op_type, "QuantizeLinear") != 0 && strcmp(c->op_type, "Relu") != 0 &&
-            strcmp(c->op_type, "Clip") != 0)
+            strcmp(c->op_type, "Clip") != 0 && !bias)
             return -1;
         t = c->n_out > 0 ? c->out[0] : -1;
     }
@@ -220,6 +225,7 @@ static cim_status worker_init(cim_ctx *parent, const cim_net *net, const cim_arc
     cim_ctx *ctx = w->ctx;
     const char *path = net->ref->path;
     if ((st = nn_onnx_load(ctx, path, &w->ref)) != CIM_OK || (st = nn_onnx_load(ctx, path, &w->ana)) != CIM_OK ||
+        (st = nn_graph_canonicalize(w->ref)) != CIM_OK || (st = nn_graph_canonicalize(w->ana)) != CIM_OK ||
         (st = set_batch(w->ref, batch)) != CIM_OK || (st = set_batch(w->ana, batch)) != CIM_OK ||
         (st = nn_analog_attach(ctx, w->ana, arch, &w->an)) != CIM_OK)
         return st;
@@ -524,5 +530,97 @@ done:
     nn_dataset_close(ds);
     if (st != CIM_OK)
         cim_eval_result_free(ctx, res);
+    return st;
+}
+
+static int npy_dtype(nn_dtype t)
+{
+    switch (t) {
+    case NN_FLOAT: return CIM_FLOAT32;
+    case NN_UINT8: return CIM_UINT8;
+    case NN_INT8: return CIM_INT8;
+    case NN_INT32: return CIM_INT32;
+    case NN_INT64: return CIM_INT64;
+    default: return -1;
+    }
+}
+
+cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, const char *labels, uint64_t limit,
+                             const char *inputs_out, const char *outputs_out)
+{
+    if (!ctx || !net || !dataset || !outputs_out)
+        return cim__err(ctx, CIM_ERR_ARG, "cim_net_reference: NULL argument");
+    nn_dataset *ds = NULL;
+    cim_status st = nn_dataset_open(ctx, dataset, labels, &ds);
+    if (st != CIM_OK)
+        return st;
+    nn_graph *g = net->ref;
+    const nn_value *inv = &g->t[g->inputs[0]].v;
+    nn_preproc pp;
+    int64_t dims[NN_MAX_RANK];
+    memcpy(dims, inv->dims, sizeof dims);
+    dims[0] = -1;
+    uint8_t *xin = NULL, *yout = NULL;
+    nn_value *outs = NULL;
+    int64_t ydims[NN_MAX_RANK] = {0};
+    int yrank = 0;
+    nn_dtype ydt = NN_UNDEFINED;
+    size_t yper = 0;
+    st = nn_preproc_init(ds, g->path, g->meta_key, g->meta_value, g->n_meta, inv->dtype, dims, inv->rank, &pp);
+    uint64_t count = (uint64_t)nn_dataset_count(ds);
+    if (limit && limit < count)
+        count = limit;
+    const int batch = 64;
+    const size_t xper = (size_t)pp.sample_elems * nn_dtype_size(pp.dtype);
+    if (st == CIM_OK && count == 0)
+        st = cim__err(ctx, CIM_ERR_ARG, "%s: no samples", dataset);
+    if (st == CIM_OK && (!(xin = cim__malloc(ctx, xper * count)) ||
+                         !(outs = cim__calloc(ctx, (size_t)g->n_outputs, sizeof *outs))))
+        st = CIM_ERR_NOMEM;
+    if (st == CIM_OK)
+        st = nn_dataset_fill(ds, &pp, 0, (int64_t)count, xin);
+    for (uint64_t i0 = 0; i0 < count && st == CIM_OK; i0 += batch) {
+        int b = count - i0 < (uint64_t)batch ? (int)(count - i0) : batch;
+        if (g->batch != b && (st = set_batch(g, b)) != CIM_OK)
+            break;
+        nn_value in = *inv;
+        in.data = xin + xper * i0;
+        if ((st = nn_graph_run(g, &in, outs)) != CIM_OK)
+            break;
+        if (!yout) { /* the first output, per sample */
+            ydt = outs[0].dtype;
+            yrank = outs[0].rank;
+            memcpy(ydims, outs[0].dims, sizeof ydims);
+            yper = (size_t)(nn_value_count(&outs[0]) / b) * nn_dtype_size(ydt);
+            if (npy_dtype(ydt) < 0 || yrank < 1 || ydims[0] != b)
+                st = nn_err(g, NULL, CIM_ERR_UNSUPPORTED, "output 0 (%s) cannot be written as NPY per sample",
+                            nn_dtype_name(ydt));
+            else if (!(yout = cim__malloc(ctx, yper * count)))
+                st = CIM_ERR_NOMEM;
+        }
+        if (st == CIM_OK)
+            memcpy(yout + yper * i0, outs[0].data, yper * (size_t)b);
+        for (int i = 0; i < g->n_outputs; i++)
+            nn_value_free(ctx, &outs[i]);
+    }
+    if (st == CIM_OK && inputs_out) {
+        int64_t xd[NN_MAX_RANK];
+        memcpy(xd, inv->dims, sizeof xd);
+        xd[0] = (int64_t)count;
+        st = cim_npy_write(ctx, inputs_out, npy_dtype(pp.dtype), inv->rank, xd, xin);
+    }
+    if (st == CIM_OK) {
+        ydims[0] = (int64_t)count;
+        st = cim_npy_write(ctx, outputs_out, npy_dtype(ydt), yrank, ydims, yout);
+    }
+    if (g->batch != 1) {
+        cim_status s2 = set_batch(g, 1);
+        if (st == CIM_OK)
+            st = s2;
+    }
+    cim__free(ctx, xin);
+    cim__free(ctx, yout);
+    cim__free(ctx, outs);
+    nn_dataset_close(ds);
     return st;
 }

@@ -422,3 +422,137 @@ cim_status nn_mvm(const nn_graph *g, const nn_mvm_args *a)
         return g->mvm(g->mvm_ud, g, a);
     return nn_mvm_fast(g, a);
 }
+
+/* Grow g->t to n entries (the new ones uninitialized); returns g->t or NULL. */
+static nn_tensor *cim__realloc_array(nn_graph *g, int n)
+{
+    nn_tensor *t = cim__calloc(g->ctx, (size_t)n, sizeof *t);
+    if (!t)
+        return NULL;
+    memcpy(t, g->t, (size_t)g->nt * sizeof *t);
+    cim__free(g->ctx, g->t);
+    g->t = t;
+    return t;
+}
+
+/* Transpose(DequantizeLinear(Wq)) with Wq a constant int8/uint8 initializer
+ * (torch exports Linear weights this way) becomes DequantizeLinear(Wq^T): the
+ * Transpose node turns into the DequantizeLinear of a new, transposed integer
+ * initializer, its axis remapped through perm. The product's weights then
+ * stay integer codes that reach the crossbars; the values are unchanged. */
+cim_status nn_graph_canonicalize(nn_graph *g)
+{
+    for (int k = 0; k < g->nn; k++) {
+        nn_node *t = &g->nodes[k];
+        if (strcmp(t->op_type, "Transpose") != 0 || t->domain[0] || t->n_in != 1 || t->in[0] < 0)
+            continue;
+        int p = g->t[t->in[0]].producer;
+        if (p < 0)
+            continue;
+        const nn_node *dq = &g->nodes[p];
+        if (strcmp(dq->op_type, "DequantizeLinear") != 0 || dq->domain[0] || dq->n_in < 2 || dq->in[0] < 0)
+            continue;
+        const nn_tensor *w = &g->t[dq->in[0]];
+        int ok = w->is_init && (w->v.dtype == NN_INT8 || w->v.dtype == NN_UINT8) && w->v.rank >= 1;
+        for (int i = 1; i < dq->n_in && ok; i++)
+            ok = dq->in[i] < 0 || g->t[dq->in[i]].is_init;
+        if (!ok)
+            continue;
+        const int r = w->v.rank;
+        int perm[NN_MAX_RANK];
+        const int64_t *pv;
+        int pc;
+        if (nn_attr_ints(g, t, "perm", &pv, &pc) != CIM_OK || (pc && pc != r))
+            continue;
+        int seen = 0;
+        for (int i = 0; i < r; i++) {
+            perm[i] = pc ? (int)pv[i] : r - 1 - i;
+            if (perm[i] < 0 || perm[i] >= r || (seen & (1 << perm[i])))
+                break;
+            seen |= 1 << perm[i];
+        }
+        if (seen != (1 << r) - 1)
+            continue;
+        int64_t axis;
+        if (nn_attr_int(g, dq, "axis", 1, &axis) != CIM_OK)
+            continue;
+        if (axis < 0)
+            axis += r;
+        int new_axis = 1;
+        for (int i = 0; i < r; i++)
+            if (perm[i] == axis)
+                new_axis = i;
+        /* the transposed codes as a new initializer */
+        nn_tensor *nt = cim__realloc_array(g, g->nt + 1);
+        if (!nt)
+            return CIM_ERR_NOMEM;
+        w = &g->t[dq->in[0]];
+        nn_tensor *n2 = &g->t[g->nt];
+        memset(n2, 0, sizeof *n2);
+        size_t len = strlen(w->name) + 16;
+        n2->name = cim__malloc(g->ctx, len);
+        int64_t count = nn_value_count(&w->v);
+        n2->v.data = cim__malloc(g->ctx, (size_t)count ? (size_t)count : 1);
+        if (!n2->name || !n2->v.data) {
+            cim__free(g->ctx, n2->name);
+            cim__free(g->ctx, n2->v.data);
+            return CIM_ERR_NOMEM;
+        }
+        snprintf(n2->name, len, "%s#transposed", w->name);
+        n2->v.dtype = w->v.dtype;
+        n2->v.rank = r;
+        for (int i = 0; i < r; i++)
+            n2->v.dims[i] = w->v.dims[perm[i]];
+        n2->is_const = n2->is_init = 1;
+        n2->producer = -1;
+        int64_t istride[NN_MAX_RANK], idx[NN_MAX_RANK] = {0};
+        istride[r - 1] = 1;
+        for (int i = r - 2; i >= 0; i--)
+            istride[i] = istride[i + 1] * w->v.dims[i + 1];
+        const uint8_t *src = w->v.data;
+        uint8_t *dst = n2->v.data;
+        for (int64_t e = 0; e < count; e++) {
+            int64_t off = 0;
+            for (int i = 0; i < r; i++)
+                off += idx[i] * istride[perm[i]];
+            dst[e] = src[off];
+            for (int i = r - 1; i >= 0; i--) { /* next output index */
+                if (++idx[i] < n2->v.dims[i])
+                    break;
+                idx[i] = 0;
+            }
+        }
+        const int wt = g->nt++;
+        /* the Transpose node becomes DequantizeLinear(Wq^T, scale, zp) with the new axis */
+        int *in = cim__malloc(g->ctx, (size_t)dq->n_in * sizeof *in);
+        nn_attr *at = cim__calloc(g->ctx, 1, sizeof *at);
+        char *op = cim__malloc(g->ctx, sizeof "DequantizeLinear"), *an = cim__malloc(g->ctx, 5);
+        if (!in || !at || !op || !an) {
+            cim__free(g->ctx, in);
+            cim__free(g->ctx, at);
+            cim__free(g->ctx, op);
+            cim__free(g->ctx, an);
+            return CIM_ERR_NOMEM;
+        }
+        in[0] = wt;
+        for (int i = 1; i < dq->n_in; i++)
+            in[i] = dq->in[i];
+        memcpy(op, "DequantizeLinear", sizeof "DequantizeLinear");
+        memcpy(an, "axis", 5);
+        at->name = an;
+        at->type = NN_ATTR_INT;
+        at->i = new_axis;
+        for (int a = 0; a < t->n_attr; a++)
+            attr_free(g->ctx, &t->attr[a]);
+        cim__free(g->ctx, t->attr);
+        cim__free(g->ctx, t->in);
+        cim__free(g->ctx, t->op_type);
+        t->attr = at;
+        t->n_attr = 1;
+        t->in = in;
+        t->n_in = dq->n_in;
+        t->op_type = op;
+        t->op = NULL;
+    }
+    return CIM_OK;
+}

@@ -210,6 +210,12 @@ cim_status nn_broadcast_shape(const nn_graph *g, const nn_node *n, const nn_valu
 cim_status nn_graph_new(cim_ctx *ctx, const char *path, nn_graph **out);
 void nn_graph_free(nn_graph *g);
 
+/* Rewrite Transpose(DequantizeLinear(constant int8/uint8 codes)) into
+ * DequantizeLinear(transposed codes), so that weight layers see integer
+ * weights (torch exports Linear this way). Call after loading, before
+ * nn_graph_infer; results are unchanged. */
+cim_status nn_graph_canonicalize(nn_graph *g);
+
 /* Index of the tensor named `name`, or -1. */
 int nn_graph_find(const nn_graph *g, const char *name);
 
