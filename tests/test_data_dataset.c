@@ -14,56 +14,18 @@
 #define FIXTURES CIMSIM_TEST_DATA "/idx"
 #define ENV "CIMSIM_FASHION_MNIST_DIR"
 
-typedef struct fx {
-    cim_ctx *ctx;
-    long live, calls, fail_at;
-    char dir[400];
-} fx;
-
-static void *fx_alloc(void *ud, void *ptr, size_t size)
-{
-    fx *f = ud;
-    if (size == 0) {
-        if (ptr)
-            f->live--;
-        free(ptr);
-        return NULL;
-    }
-    if (f->fail_at && ++f->calls >= f->fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        f->live++;
-    return p;
-}
+typedef tu_fx fx; /* the counting, failing allocator and a fresh directory (testutil.h) */
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    cim_ctx_options o;
-    cim_ctx_options_default(&o);
-    o.alloc = fx_alloc;
-    o.alloc_ud = f;
-    assert_int_equal(cim_ctx_create(&o, &f->ctx), CIM_OK);
-    char name[32];
-    snprintf(name, sizeof name, "ds%d", n++);
-    tu_path(f->dir, sizeof f->dir, name);
-    assert_int_equal(mkdir(f->dir, 0777), 0);
     unsetenv(ENV);
-    *state = f;
-    return 0;
+    return tu_fx_setup(state, "ds");
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
     unsetenv(ENV);
-    cim_ctx_destroy(f->ctx);
-    assert_int_equal(f->live, 0);
-    free(f);
-    return 0;
+    return tu_fx_teardown(state);
 }
 
 static void fpath(const fx *f, char *buf, const char *name)

@@ -15,61 +15,16 @@
 
 #define PATH_LEN 600
 
-/* Each test gets a context whose allocator counts and can fail, and a fresh
- * directory. Teardown checks that every block was given back. */
-typedef struct fx {
-    cim_ctx *ctx;
-    long live;       /* blocks allocated through ctx and not yet freed */
-    long calls;      /* allocations (not frees) so far */
-    long fail_at;    /* nonzero: allocation number fail_at and later fail */
-    size_t max_size; /* largest single allocation */
-    char dir[400];
-} fx;
-
-static void *fx_alloc(void *ud, void *ptr, size_t size)
-{
-    fx *f = ud;
-    if (size == 0) {
-        if (ptr)
-            f->live--;
-        free(ptr);
-        return NULL;
-    }
-    if (++f->calls >= f->fail_at && f->fail_at)
-        return NULL;
-    if (size > f->max_size)
-        f->max_size = size;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        f->live++;
-    return p;
-}
+typedef tu_fx fx; /* the counting, failing allocator and a fresh directory (testutil.h) */
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    cim_ctx_options o;
-    cim_ctx_options_default(&o);
-    o.alloc = fx_alloc;
-    o.alloc_ud = f;
-    assert_int_equal(cim_ctx_create(&o, &f->ctx), CIM_OK);
-    char name[32];
-    snprintf(name, sizeof name, "t%d", n++);
-    tu_path(f->dir, sizeof f->dir, name);
-    assert_int_equal(mkdir(f->dir, 0777), 0);
-    *state = f;
-    return 0;
+    return tu_fx_setup(state, "t");
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    cim_ctx_destroy(f->ctx);
-    assert_int_equal(f->live, 0);
-    free(f);
-    return 0;
+    return tu_fx_teardown(state);
 }
 
 static void fpath(const fx *f, char *buf, const char *name)

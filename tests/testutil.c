@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "testutil.h"
 
 uint64_t tu_next(tu_rng *r)
@@ -76,4 +77,56 @@ cim_ctx *tu_ctx(void)
     cim_ctx *ctx = NULL;
     assert_int_equal(cim_ctx_create(NULL, &ctx), CIM_OK);
     return ctx;
+}
+
+static void *fx_alloc(void *ud, void *ptr, size_t size)
+{
+    tu_fx *f = ud;
+    if (size == 0) {
+        if (ptr)
+            f->live--;
+        free(ptr);
+        return NULL;
+    }
+    if (++f->calls >= f->fail_at && f->fail_at)
+        return NULL;
+    if (size > f->max_size)
+        f->max_size = size;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        f->live++;
+    return p;
+}
+
+int tu_fx_setup(void **state, const char *prefix)
+{
+    static int n;
+    tu_fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    cim_ctx_options o;
+    cim_ctx_options_default(&o);
+    o.alloc = fx_alloc;
+    o.alloc_ud = f;
+    char name[64];
+    snprintf(name, sizeof name, "%s%d", prefix, n++);
+    tu_path(f->dir, sizeof f->dir, name);
+    if (cim_ctx_create(&o, &f->ctx) != CIM_OK || mkdir(f->dir, 0777) != 0) {
+        cim_ctx_destroy(f->ctx);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int tu_fx_teardown(void **state)
+{
+    tu_fx *f = *state;
+    cim_ctx_destroy(f->ctx);
+    long live = f->live;
+    free(f);
+    if (live != 0)
+        fprintf(stderr, "teardown: %ld blocks leaked\n", live);
+    return live != 0;
 }

@@ -25,6 +25,22 @@ void tu_path(char *buf, size_t size, const char *name);
 void tu_write_file(const char *path, const void *data, size_t size);
 int tu_file_exists(const char *path);
 
+/* A test fixture: a context whose allocator counts live blocks and the
+ * largest one, and fails every allocation from number fail_at on (0: never),
+ * plus a fresh directory named prefix<n> in tu_tmpdir(). For cmocka's
+ * setup/teardown: tu_fx_setup stores a tu_fx in *state; tu_fx_teardown
+ * destroys the context and fails (returns nonzero) if a block leaked. */
+typedef struct tu_fx {
+    cim_ctx *ctx;
+    long live;       /* blocks allocated through ctx and not yet freed */
+    long calls;      /* allocations (not frees) so far */
+    long fail_at;    /* nonzero: allocation number fail_at and later fail */
+    size_t max_size; /* largest single allocation */
+    char dir[400];
+} tu_fx;
+int tu_fx_setup(void **state, const char *prefix);
+int tu_fx_teardown(void **state);
+
 /* A context with the default options; asserts success. */
 cim_ctx *tu_ctx(void);
 
