@@ -160,16 +160,28 @@ static inline void cim_noise_groups_impl(const cim_noise_key *k, uint32_t g0, in
         o3[g] = x[3];
     }
 #endif
+    /* Box-Muller: words 0 and 2 give radii, words 1 and 3 angles. Separate
+     * loops over plain arrays, so compilers vectorize each (the values do not
+     * depend on it: no contraction, every operation correctly rounded). */
+#if defined(__AVX512F__)
+    const int nv = (ngroups + 15) & ~15; /* the arrays hold whole blocks of 16 */
+#else
+    const int nv = ngroups;
+#endif
+    float ra[64], rb[64], ca[64], sa[64], cb[64], sb[64];
+    for (int g = 0; g < nv; g++) {
+        ra[g] = cim_det_radiusf(o0[g]);
+        rb[g] = cim_det_radiusf(o2[g]);
+    }
+    for (int g = 0; g < nv; g++) {
+        cim_det_sincosf_turn(o1[g], &ca[g], &sa[g]);
+        cim_det_sincosf_turn(o3[g], &cb[g], &sb[g]);
+    }
     for (int g = 0; g < ngroups; g++) {
-        /* Box-Muller: words 0 and 2 give radii, words 1 and 3 angles */
-        float ra = cim_det_radiusf(o0[g]), rb = cim_det_radiusf(o2[g]);
-        float ca, sa, cb, sb;
-        cim_det_sincosf_turn(o1[g], &ca, &sa);
-        cim_det_sincosf_turn(o3[g], &cb, &sb);
-        z[4 * g] = ra * ca;
-        z[4 * g + 1] = ra * sa;
-        z[4 * g + 2] = rb * cb;
-        z[4 * g + 3] = rb * sb;
+        z[4 * g] = ra[g] * ca[g];
+        z[4 * g + 1] = ra[g] * sa[g];
+        z[4 * g + 2] = rb[g] * cb[g];
+        z[4 * g + 3] = rb[g] * sb[g];
     }
 }
 
@@ -190,6 +202,57 @@ static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int c
         i += take;
     }
 }
+
+#if defined(__AVX512F__)
+/* The tile of rows x count normals (row r at z + r * ldz) for a narrow
+ * channel span: Philox runs across 16 vectors (rows) of one channel group at
+ * once instead of across groups of one row, so a one-column tile (a
+ * depthwise convolution's) does not draw 64 normals to keep one. Same
+ * counters, so the same bits as cim_noise_row_impl row by row. */
+static inline void cim_noise_cols_impl(const cim_noise_key *k, int rows, uint32_t n0, int count, float *restrict z,
+                                       size_t ldz)
+{
+    uint32_t c[4];
+    cim_noise_ctr(k, c);
+    const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32);
+    const uint32_t g0 = n0 >> 2, g1 = (n0 + (uint32_t)count - 1) >> 2;
+    for (int r0 = 0; r0 < rows; r0 += 16) {
+        const int nr = rows - r0 < 16 ? rows - r0 : 16;
+        uint32_t v0[16], v2[16];
+        for (int l = 0; l < 16; l++) {
+            uint64_t v = k->vector + (uint64_t)(r0 + l);
+            v0[l] = (uint32_t)v;
+            v2[l] = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u);
+        }
+        for (uint32_t g = g0; g <= g1; g++) {
+            __m512i x[4] = {_mm512_loadu_si512((const void *)v0), _mm512_set1_epi32((int)g),
+                            _mm512_loadu_si512((const void *)v2), _mm512_set1_epi32((int)c[3])};
+            cim_philox16(x, key0, key1);
+            uint32_t o[4][16];
+            for (int w = 0; w < 4; w++)
+                _mm512_storeu_si512((void *)o[w], x[w]);
+            float ra[16], rb[16], ca[16], sa[16], cb[16], sb[16];
+            for (int l = 0; l < 16; l++) {
+                ra[l] = cim_det_radiusf(o[0][l]);
+                rb[l] = cim_det_radiusf(o[2][l]);
+            }
+            for (int l = 0; l < 16; l++) {
+                cim_det_sincosf_turn(o[1][l], &ca[l], &sa[l]);
+                cim_det_sincosf_turn(o[3][l], &cb[l], &sb[l]);
+            }
+            const uint32_t lo = 4 * g < n0 ? n0 : 4 * g, hi = 4 * g + 3 < n0 + (uint32_t)count - 1 ? 4 * g + 3
+                                                                                                 : n0 + (uint32_t)count - 1;
+            for (uint32_t ch = lo; ch <= hi; ch++) {
+                float *zc = z + (ch - n0) + (size_t)r0 * ldz;
+                const float *rad = (ch & 2) ? rb : ra;
+                const float *tr = (ch & 2) ? ((ch & 1) ? sb : cb) : ((ch & 1) ? sa : ca);
+                for (int l = 0; l < nr; l++)
+                    zc[(size_t)l * ldz] = rad[l] * tr[l];
+            }
+        }
+    }
+}
+#endif
 
 /* The normals of the recovery slices of scattered conversions: for failure f
  * at (vectors[f], channels[f]) and recovery slice r < nrec, z[r * count + f].

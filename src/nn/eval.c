@@ -202,6 +202,7 @@ typedef struct {
     nn_value *outs;
     int cur;                  /* batch size the graphs are inferred for */
     uint64_t ref_correct, analog_correct, agree;
+    uint64_t shown_ref, shown_analog; /* the counts of finished batches (progress) */
     double *err_sum;          /* per weight layer */
     uint64_t *err_count;
     cim_status st;
@@ -374,12 +375,16 @@ static cim_status eval_loop(cim_net *net, const cim_arch *arch, nn_dataset *ds, 
 #pragma omp critical(cim_eval_progress)
                 {
                     done += (uint64_t)b;
+                    /* only whole batches count: another worker's batch in flight has
+                     * added to its counters but not to `done` */
+                    w->shown_ref = w->ref_correct;
+                    w->shown_analog = w->analog_correct;
                     if (o->progress) {
                         cim_eval_result r = *res;
                         r.ref_correct = r.analog_correct = 0;
                         for (int t = 0; t < T; t++) {
-                            r.ref_correct += ws[t].ref_correct;
-                            r.analog_correct += ws[t].analog_correct;
+                            r.ref_correct += ws[t].shown_ref;
+                            r.analog_correct += ws[t].shown_analog;
                         }
                         progress(done, count, t0, &r);
                     }
