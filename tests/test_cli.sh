@@ -128,6 +128,24 @@ expect_fail "reference: missing --out" "--out" "$CIMSIM" reference --model "$M"
     grep -q "analog agrees with reference" "$T/eval.txt" && grep -q '"speculation_failure_rate"' "$T/e.json" &&
     grep -q "^raella,/fc3/Gemm" "$T/e.csv" && ok || bad "eval"
 
+# 4c. compile: a plan, eval --plan, and bad input (no plan file left behind)
+expect_fail "compile: missing --out" "--out" "$CIMSIM" compile --model "$M"
+expect_fail "compile: missing model" "nope.onnx" "$CIMSIM" compile --model "$T/nope.onnx" --out "$T/P.npy"
+expect_fail "compile: bad budget" "budget" "$CIMSIM" compile --model "$M" --budget -1 --out "$T/P.npy"
+expect_fail "compile: bad calib count" "calib" "$CIMSIM" compile --model "$M" --calib fashion-mnist:train:0 --out "$T/P.npy"
+expect_fail "compile: missing calib data" "nope.npy" "$CIMSIM" compile --model "$M" --calib "$T/nope.npy:5" --out "$T/P.npy"
+expect_fail "compile: unknown arch" "tpu-v9" "$CIMSIM" compile --model "$M" --arch tpu-v9 --out "$T/P.npy"
+if "$CIMSIM" compile --model "$M" --calib fashion-mnist:train:4 --out "$T/plan.json" > "$T/compile.txt"; then
+    grep -q "within budget" "$T/compile.txt" && grep -q '"weight_slices"' "$T/plan.json" && ok || bad "compile output"
+    "$CIMSIM" eval --model "$M" --plan "$T/plan.json" --limit 32 > "$T/evalp.txt" && ok || bad "eval --plan"
+    expect_fail "eval: plan for another model" "model_crc32" "$CIMSIM" eval --model "$SRC/models/resnet8.onnx" \
+        --plan "$T/plan.json" --limit 8 --json "$T/P.npy"
+    printf '{"model": "x"' > "$T/badplan.json"
+    expect_fail "eval: malformed plan" "badplan.json" "$CIMSIM" eval --model "$M" --plan "$T/badplan.json" --json "$T/P.npy"
+else
+    bad "compile failed"
+fi
+
 # 5. the main job and help
 "$CIMSIM" compare --weights "$W" --inputs "$X" --json "$T/c.json" > "$T/cmp.txt" && grep -q "converts per MAC" "$T/cmp.txt" &&
     grep -q '"config": "raella"' "$T/c.json" && ok || bad "compare"

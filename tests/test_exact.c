@@ -231,6 +231,7 @@ static void test_presets_wide(void **state)
         assert_int_equal(cim_config_preset(ctx, *name, &c), CIM_OK);
         c.adc.bits = 24;
         c.adc.is_signed = 1;
+        c.adc.drop_lsbs = 0; /* a wide ADC that keeps every bit */
         problem p;
         make_problem(&p, &r, 700, 33, 5, 0, 0, 0);
         check_exact(ctx, &c, &p, 0, *name);

@@ -20,5 +20,6 @@
 #include "layer.h"
 #include "npy.h"
 #include "net.h"
+#include "compile.h"
 
 #endif

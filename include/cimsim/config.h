@@ -40,7 +40,7 @@ typedef enum cim_noise_model {
 } cim_noise_model;
 
 typedef struct cim_adc_config {
-    int bits;      /* resolution, 1..24 */
+    int bits;      /* resolution, 1..24; 0: no ADC (exact digital accumulation, below) */
     int is_signed; /* codes [-2^(b-1), 2^(b-1)-1] if nonzero, else [0, 2^b - 1] */
     int drop_lsbs; /* t >= 0: the ADC step is 2^t column-sum units (0..24) */
 } cim_adc_config;
@@ -67,7 +67,11 @@ typedef struct cim_xbar_config {
     int recovery_bits;       /* width of recovery slices (RAELLA: 1) */
     int cell_bits;           /* bits per cell: every weight slice width <= cell_bits */
     int dac_bits;            /* bits per DAC: every input slice width <= dac_bits */
-    cim_adc_config adc;
+    cim_adc_config adc;      /* bits = 0 (YAML `adc: none`): column sums are read exactly
+                                by digital adders (digital CiM): no rounding, clipping or
+                                saturation, counted as cim_stats.digital_reads instead of
+                                ADC conversions; needs drop_lsbs 0, noise off and
+                                speculation off (is_signed is ignored) */
     cim_noise_config noise;
 } cim_xbar_config;
 
@@ -77,13 +81,22 @@ typedef struct cim_xbar_config {
  * noise none (level 0, seed 0). That is the `raella-nospec` preset. */
 void cim_config_default(cim_xbar_config *cfg);
 
-/* Built-in presets by name: "isaac", "raella", "raella-nospec", "zero-offset".
- * Returns CIM_ERR_CONFIG (message in ctx) for an unknown name; ctx may be NULL. */
+/* Built-in presets by name: "isaac", "raella", "raella-nospec",
+ * "raella-static", "zero-offset", "timely-like", "ibm-pcm-like", "digital-cim"
+ * (docs/config.md). Each is a YAML file in the repository's presets/ folder,
+ * embedded into the library at build time and parsed with the YAML loader;
+ * this gives its base config (cim_arch_load also its `layers:` and
+ * adaptive_weight_slicing). Returns CIM_ERR_CONFIG (message in ctx) for an
+ * unknown name; ctx may be NULL. */
 cim_status cim_config_preset(cim_ctx *ctx, const char *name, cim_xbar_config *cfg);
 
-/* NULL-terminated list of preset names, and a one-line description of each. */
+/* NULL-terminated list of preset names, and the one-line description of each
+ * (its file's `description:`); NULL for a name that is not a preset. */
 const char *const *cim_config_preset_names(void);
 const char *cim_config_preset_description(const char *name);
+
+/* The full YAML text of a preset (presets/NAME.yaml as built in), or NULL. */
+const char *cim_config_preset_text(const char *name);
 
 /* Check every field (ranges, slicings summing to 8, widths within cell/DAC bits,
  * flip only with offset, a filter's slices fitting one crossbar). `what` names
@@ -95,8 +108,10 @@ cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *cfg, const c
  * cols, encoding (offset|differential|center_offset), flip, input_encoding
  * (auto|unsigned|signed_split), zx, weight_slices [..], input_slices [..] or
  * speculation {slices: [..], recovery_bits: n}, cell_bits, dac_bits,
- * adc {bits, signed, drop_lsbs}, noise {model: none|gaussian_colsum, level, seed},
- * and `base: PRESET` to start from a preset instead of the defaults. Unknown
+ * adc {bits, signed, drop_lsbs} or `adc: none` (bits 0: exact digital reads),
+ * noise {model: none|gaussian_colsum, level, seed}, adaptive_weight_slicing
+ * (cim_arch), name, description and sources (documentation), and
+ * `base: PRESET` to start from a preset's config instead of the defaults. Unknown
  * keys and bad values are CIM_ERR_CONFIG naming the file, key and line. The
  * result is validated. */
 cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *cfg);
@@ -107,7 +122,7 @@ cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *cfg)
  * selector is a layer (node) name, `first` or `last` (the first and last
  * weight layer in graph order). A name beats first/last, and last beats
  * first. The presets raella, raella-nospec and zero-offset give the last
- * layer eight 1-bit weight slices (RAELLA thesis 4.2.2); isaac has none.
+ * layer eight 1-bit weight slices (RAELLA thesis 4.2.2); the others have none.
  * `cimsim mvm` uses only the base. */
 #define CIM_MAX_LAYER_OVERRIDES 64
 #define CIM_LAYER_NAME_MAX 128
@@ -119,12 +134,16 @@ typedef struct cim_layer_override {
 typedef struct cim_arch {
     char name[CIM_LAYER_NAME_MAX]; /* the preset name or file path it came from */
     cim_xbar_config base;
+    int adaptive_slicing; /* the compiler may choose weight slicings (YAML: adaptive_weight_slicing: true) */
     int n_overrides;
     cim_layer_override over[CIM_MAX_LAYER_OVERRIDES];
 } cim_arch;
 
 /* Load an arch: a preset name or a YAML file as for cim_config_load, plus
- * its `layers:` overrides (each validated; errors name file, selector, key). */
+ * its `layers:` overrides (each validated; errors name file, selector, key)
+ * and its top-level `adaptive_weight_slicing` (default false; a file with
+ * `base: PRESET` starts from that preset's value, but not from its layers).
+ * True in the presets raella and raella-nospec only. */
 cim_status cim_arch_load(cim_ctx *ctx, const char *spec, cim_arch *arch);
 
 /* The config for a layer: its name's override, else `last` (if is_last),

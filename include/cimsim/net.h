@@ -39,6 +39,7 @@ typedef struct cim_eval_options {
     int batch;            /* samples per graph run (default 64) */
     int histogram;        /* fill column-sum histograms (default 1) */
     int progress;         /* nonzero: a progress bar on stderr */
+    const struct cim_plan *plan; /* per-layer weight slicings and centers (cimsim/compile.h), or NULL */
 } cim_eval_options;
 
 void cim_eval_options_default(cim_eval_options *o);

@@ -42,6 +42,8 @@ typedef struct cim_stats {
     uint64_t adc_converts;             /* all conversions = speculative/static + recovery */
     uint64_t adc_converts_speculative; /* static slicing conversions are counted here too */
     uint64_t adc_converts_recovery;    /* conversions of failed columns in recovery */
+    uint64_t digital_reads;            /* column sums read exactly by digital adders instead of
+                                          an ADC (adc: none, digital CiM); not conversions */
     uint64_t saturations;              /* conversions whose code hit qmin or qmax (the flag) */
     uint64_t saturations_recovery;     /* ... of which in recovery (accepted clamped) */
     uint64_t true_clips;               /* conversions whose rounded value lay outside [qmin,qmax] */
@@ -78,12 +80,12 @@ void cim_stats_reset(cim_stats *s);
 /* dst += src, counter by counter (histograms included). */
 void cim_stats_add(cim_stats *dst, const cim_stats *src);
 
-/* adc_converts / macs (0 when macs is 0). */
+/* adc_converts / macs (0 when macs is 0; 0 for digital reads, adc: none). */
 double cim_stats_converts_per_mac(const cim_stats *s);
 
 /* Write stats (and, when info is non-NULL, the layer mapping) as a JSON object
  * to `path` ("-" = stdout). Keys: macs, adc_converts, adc_converts_speculative,
- * adc_converts_recovery, saturations, saturations_recovery, true_clips,
+ * adc_converts_recovery, digital_reads, saturations, saturations_recovery, true_clips,
  * speculation_failures, converts_per_mac, saturation_rate, dac_pulses,
  * device_activations, crossbar_cycles, input_sum_adds, vectors, cells, devices,
  * cell_level_sum, crossbars, rows_used, cols_used, utilization,

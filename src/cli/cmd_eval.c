@@ -9,7 +9,8 @@
 static const char usage[] =
     "usage: cimsim eval --model M.onnx [--dataset D] [--labels L.npy] [--limit N]\n"
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
-    "                   [--batch B] [--json OUT] [--csv OUT] [--progress] [--no-histogram]\n"
+    "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
+    "                   [--no-histogram]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -29,14 +30,18 @@ static const char usage[] =
     "                   accuracy is top-1 agreement with the reference\n"
     "  --limit N        only the first N samples\n"
     "  --arch LIST      comma-separated presets or YAML files, run one after another\n"
-    "                   and shown side by side (default: raella). Presets other than\n"
-    "                   isaac put the last layer on 1-bit weight slices (thesis 4.2.2);\n"
-    "                   files may give per-layer overrides under `layers:`\n"
-    "                   (docs/config.md)\n"
+    "                   and shown side by side (default: raella; cimsim archs lists\n"
+    "                   them). raella, raella-nospec and zero-offset put the last layer\n"
+    "                   on 1-bit weight slices (thesis 4.2.2); files may give per-layer\n"
+    "                   overrides under `layers:` (docs/config.md)\n"
     "  --noise E        gaussian_colsum noise of level E on every layer (e.g. 0.04)\n"
     "  --seed S         noise seed (default: the config's)\n"
     "  --threads T      worker threads (default: all cores)\n"
     "  --batch B        samples per graph run (default 64; results do not depend on it)\n"
+    "  --plan P.json    per-layer weight slicings and centers from `cimsim compile`\n"
+    "                   (must be for this model). Applies to the archs that allow\n"
+    "                   adaptive weight slicing (adaptive_weight_slicing: true, as\n"
+    "                   raella and raella-nospec); the others keep their slicings\n"
     "  --json OUT       write the results as JSON (one arch: an object; several: an array)\n"
     "  --csv OUT        write the per-layer table as CSV (all archs)\n"
     "  --progress       show a progress bar even when stderr is not a terminal\n"
@@ -127,7 +132,7 @@ static int write_csv(const char *path, const cim_eval_result *res, int n)
 int cli_eval(int argc, char **argv)
 {
     const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *archs = "raella";
-    const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *v;
+    const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
     long limit = 0, threads = 0, batch = 64;
     int progress = 0, hist = 1, err = 0;
     for (int i = 1; i < argc; i++) {
@@ -144,6 +149,8 @@ int cli_eval(int argc, char **argv)
             archs = v;
         } else if ((v = cli_opt(argc, argv, &i, "--json", &err))) {
             json = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--plan", &err))) {
+            plan_path = v;
         } else if ((v = cli_opt(argc, argv, &i, "--csv", &err))) {
             csv = v;
         } else if ((v = cli_opt(argc, argv, &i, "--noise", &err))) {
@@ -185,6 +192,7 @@ int cli_eval(int argc, char **argv)
         return 1;
     int rc = 1, n = 0;
     cim_net *net = NULL;
+    cim_plan *plan = NULL;
     cim_arch *arch = calloc(MAXARCH, sizeof *arch);
     cim_eval_result *res = calloc(MAXARCH, sizeof *res);
     char *list = strdup(archs);
@@ -219,6 +227,17 @@ int cli_eval(int argc, char **argv)
         cli_fail("eval", ctx, st);
         goto done;
     }
+    if (plan_path && (st = cim_plan_load(ctx, plan_path, net, &plan)) != CIM_OK) {
+        cli_fail("eval", ctx, st);
+        goto done;
+    }
+    if (plan) {
+        int any = 0;
+        for (int a = 0; a < n; a++)
+            any |= arch[a].adaptive_slicing;
+        if (!any)
+            fprintf(stderr, "warning: no arch allows adaptive weight slicing; the plan %s is not used\n", plan_path);
+    }
     printf("model %s: %d nodes, %d weight layers; dataset %s; %d thread%s, kernel %s\n", model, cim_net_nodes(net),
            cim_net_weight_layers(net), dataset, cim_ctx_threads(ctx), cim_ctx_threads(ctx) == 1 ? "" : "s",
            cim_ctx_kernel_name(ctx));
@@ -230,6 +249,12 @@ int cli_eval(int argc, char **argv)
         o.limit = (uint64_t)limit;
         o.batch = (int)batch;
         o.histogram = hist;
+        o.plan = arch[a].adaptive_slicing ? plan : NULL;
+        if (arch[a].adaptive_slicing && !plan)
+            fprintf(stderr,
+                    "note: %s allows adaptive weight slicing but no --plan was given: every layer runs the "
+                    "arch's own slicing (make one with cimsim compile)\n",
+                    arch[a].name);
         o.progress = progress || isatty(STDERR_FILENO);
         if (o.progress)
             fprintf(stderr, "%s:\n", arch[a].name);
@@ -264,6 +289,7 @@ int cli_eval(int argc, char **argv)
     for (int a = 0; a < n; a++)
         cim_eval_result_free(ctx, &res[a]);
 done:
+    cim_plan_free(ctx, plan);
     cim_net_free(net);
     free(list);
     free(arch);

@@ -10,10 +10,13 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  eval      a quantized ONNX network on a dataset: reference vs simulated hardware\n"
+    "  compile   RAELLA's adaptive weight slicing for a network: a plan for eval --plan\n"
+    "  experiment colsum|ablation|noise: the RAELLA thesis' experiments on a network\n"
     "  reference the digital reference alone: a model's outputs (and inputs) as NPY\n"
     "  compare   run several architecture configs on one layer; counters and error side by side\n"
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
-    "  presets   list the built-in architecture presets\n"
+    "  archs     list the architecture presets, one line each\n"
+    "  presets   the architecture presets with their parameters (or one preset's YAML)\n"
     "  version   print the version, the kernels this CPU can run and the one chosen\n"
     "\n"
     "The arithmetic is fixed bit for bit in docs/semantics.md; configs in docs/config.md.\n"
@@ -45,12 +48,18 @@ int main(int argc, char **argv)
         return cli_mvm(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "compile") == 0)
+        return cli_compile(argc - 1, argv + 1);
+    if (strcmp(cmd, "experiment") == 0)
+        return cli_experiment(argc - 1, argv + 1);
     if (strcmp(cmd, "reference") == 0)
         return cli_reference(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cli_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "presets") == 0)
         return cli_presets(argc - 1, argv + 1);
+    if (strcmp(cmd, "archs") == 0)
+        return cli_archs(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return version();
     fprintf(stderr, "cimsim: unknown command '%s'\n\n%s", cmd, usage);

@@ -1,4 +1,4 @@
-/* config.c: defaults, presets and validation of crossbar configs. */
+/* config.c: defaults, the preset table and validation of crossbar configs. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,70 +32,34 @@ void cim_config_default(cim_xbar_config *c)
     c->noise.seed = 0;
 }
 
-static void set_slices(int *n, int *dst, int count, const int *w)
+/* The presets: presets/NAME.yaml, embedded by presets/embed.cmake into the
+ * generated presets.c (NULL-terminated, same order). cim_config_preset()
+ * parses the text (config_yaml.c). */
+extern const char *const cim__preset_names[];
+extern const char *const cim__preset_descriptions[];
+extern const char *const cim__preset_texts[];
+
+static int preset_index(const char *name)
 {
-    *n = count;
-    for (int i = 0; i < count; i++)
-        dst[i] = w[i];
+    if (name)
+        for (int i = 0; cim__preset_names[i]; i++)
+            if (strcmp(cim__preset_names[i], name) == 0)
+                return i;
+    return -1;
 }
 
-static const char *const preset_names[] = {"isaac", "raella", "raella-nospec", "zero-offset", NULL};
-
-static const char *const preset_desc[] = {
-    "ISAAC, 8-bit (thesis 7.1 baseline): 128x128, offset+flip, weights 2,2,2,2 in 2-bit cells, "
-    "eight 1-bit inputs, unsigned 8-bit ADC",
-    "RAELLA (thesis ch. 4-5): 512x512 2T2R center_offset, weights 4,2,2, speculation 4,2,2 with "
-    "1-bit recovery, signed 7-bit ADC",
-    "RAELLA without speculation: as raella, eight 1-bit input slices",
-    "Zero+Offset (thesis Table 6.1): as raella but differential encoding (center 0)",
-};
-
-const char *const *cim_config_preset_names(void) { return preset_names; }
+const char *const *cim_config_preset_names(void) { return cim__preset_names; }
 
 const char *cim_config_preset_description(const char *name)
 {
-    for (int i = 0; preset_names[i]; i++)
-        if (strcmp(preset_names[i], name) == 0)
-            return preset_desc[i];
-    return NULL;
+    int i = preset_index(name);
+    return i < 0 ? NULL : cim__preset_descriptions[i];
 }
 
-cim_status cim_config_preset(cim_ctx *ctx, const char *name, cim_xbar_config *c)
+const char *cim_config_preset_text(const char *name)
 {
-    static const int w2222[] = {2, 2, 2, 2};
-    static const int w422[] = {4, 2, 2};
-    static const int ones[] = {1, 1, 1, 1, 1, 1, 1, 1};
-    if (!name || !c)
-        return cim__err(ctx, CIM_ERR_ARG, "preset: NULL argument");
-    cim_config_default(c);
-    if (strcmp(name, "isaac") == 0) {
-        c->rows = 128;
-        c->cols = 128;
-        c->encoding = CIM_ENC_OFFSET;
-        c->flip = 1;
-        set_slices(&c->n_weight_slices, c->weight_slices, 4, w2222);
-        set_slices(&c->n_input_slices, c->input_slices, 8, ones);
-        c->cell_bits = 2;
-        c->dac_bits = 1;
-        c->adc.bits = 8;
-        c->adc.is_signed = 0;
-        return CIM_OK;
-    }
-    if (strcmp(name, "raella") == 0 || strcmp(name, "zero-offset") == 0) {
-        set_slices(&c->n_weight_slices, c->weight_slices, 3, w422);
-        set_slices(&c->n_input_slices, c->input_slices, 3, w422);
-        c->speculation = 1;
-        c->recovery_bits = 1;
-        if (name[0] == 'z')
-            c->encoding = CIM_ENC_DIFFERENTIAL;
-        return CIM_OK;
-    }
-    if (strcmp(name, "raella-nospec") == 0)
-        return CIM_OK; /* the defaults are exactly this preset */
-    return cim__err(ctx, CIM_ERR_CONFIG,
-                    "unknown preset '%s' (presets: isaac, raella, raella-nospec, zero-offset; "
-                    "or give a YAML file path)",
-                    name);
+    int i = preset_index(name);
+    return i < 0 ? NULL : cim__preset_texts[i];
 }
 
 const char *cim_encoding_name(cim_encoding e)
@@ -203,9 +167,9 @@ cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *c, const cha
         return cim__err(ctx, CIM_ERR_CONFIG,
                         "%s: cols = %d cannot hold one filter's %d weight-slice columns", what,
                         c->cols, c->n_weight_slices);
-    if (c->adc.bits < 1 || c->adc.bits > CIM_MAX_ADC_BITS)
-        return cim__err(ctx, CIM_ERR_CONFIG, "%s: adc.bits = %d is not in 1..%d", what, c->adc.bits,
-                        CIM_MAX_ADC_BITS);
+    if (c->adc.bits < 0 || c->adc.bits > CIM_MAX_ADC_BITS)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: adc.bits = %d is not in 1..%d (or 0: no ADC)", what,
+                        c->adc.bits, CIM_MAX_ADC_BITS);
     if (c->adc.drop_lsbs < 0 || c->adc.drop_lsbs > 24)
         return cim__err(ctx, CIM_ERR_CONFIG, "%s: adc.drop_lsbs = %d is not in 0..24", what,
                         c->adc.drop_lsbs);
@@ -215,6 +179,20 @@ cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *c, const cha
     if (!isfinite(c->noise.level) || c->noise.level < 0.0 || c->noise.level > 100.0)
         return cim__err(ctx, CIM_ERR_CONFIG, "%s: noise.level = %g is not in 0..100", what,
                         c->noise.level);
+    if (c->adc.bits == 0) { /* no ADC: digital adders read column sums exactly */
+        if (c->adc.drop_lsbs)
+            return cim__err(ctx, CIM_ERR_CONFIG,
+                            "%s: adc.drop_lsbs = %d, but without an ADC (adc: none) column sums are read "
+                            "exactly: drop_lsbs must be 0", what, c->adc.drop_lsbs);
+        if (c->noise.model != CIM_NOISE_NONE && c->noise.level > 0.0)
+            return cim__err(ctx, CIM_ERR_CONFIG,
+                            "%s: noise %s (level %g) with adc: none: digital accumulation is exact, "
+                            "the noise must be off", what, cim_noise_model_name(c->noise.model), c->noise.level);
+        if (c->speculation)
+            return cim__err(ctx, CIM_ERR_CONFIG,
+                            "%s: speculation with adc: none: nothing saturates without an ADC, "
+                            "so speculation must be off (give input_slices)", what);
+    }
     return CIM_OK;
 }
 
@@ -237,10 +215,14 @@ void cim_config_summary(const cim_xbar_config *c, char *buf, size_t size)
     if (c->noise.model != CIM_NOISE_NONE)
         snprintf(noise, sizeof noise, " noise %s E=%g seed=%llu", cim_noise_model_name(c->noise.model),
                  c->noise.level, (unsigned long long)c->noise.seed);
-    snprintf(buf, size, "%dx%d %s%s in:%s w[%s] %s[%s]%s%.0d adc %db %s%s%.0d%s zx=%d", c->rows,
-             c->cols, cim_encoding_name(c->encoding), c->flip ? "+flip" : "",
-             cim_input_encoding_name(cim_config_input_encoding(c)), ws,
-             c->speculation ? "spec" : "in", is, c->speculation ? "/rec" : "",
-             c->speculation ? c->recovery_bits : 0, c->adc.bits, c->adc.is_signed ? "signed" : "unsigned",
-             c->adc.drop_lsbs ? " drop" : "", c->adc.drop_lsbs, noise, c->zx);
+    char adc[48];
+    if (c->adc.bits == 0)
+        snprintf(adc, sizeof adc, "no adc (digital)");
+    else
+        snprintf(adc, sizeof adc, "adc %db %s%s%.0d", c->adc.bits, c->adc.is_signed ? "signed" : "unsigned",
+                 c->adc.drop_lsbs ? " drop" : "", c->adc.drop_lsbs);
+    snprintf(buf, size, "%dx%d %s%s in:%s w[%s] %s[%s]%s%.0d %s%s zx=%d", c->rows, c->cols,
+             cim_encoding_name(c->encoding), c->flip ? "+flip" : "",
+             cim_input_encoding_name(cim_config_input_encoding(c)), ws, c->speculation ? "spec" : "in", is,
+             c->speculation ? "/rec" : "", c->speculation ? c->recovery_bits : 0, adc, noise, c->zx);
 }

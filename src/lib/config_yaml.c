@@ -1,5 +1,7 @@
-/* config_yaml.c: architecture configs from YAML files (libyaml's document API).
- * Every error names the file, the line and the key. */
+/* config_yaml.c: architecture configs from YAML (libyaml's document API):
+ * files, and the presets, which are YAML files embedded at build time
+ * (presets/NAME.yaml, presets/embed.cmake). Every error names the file, the
+ * line and the key. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +17,7 @@ typedef struct {
     cim_ctx *ctx;
     const char *file;
     yaml_document_t *doc;
+    const char *preset_desc; /* loading a preset: the description embedded at build time */
 } yctx;
 
 static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const char *fmt, ...)
@@ -164,8 +167,8 @@ static cim_status each_key(yctx *y, const yaml_node_t *n, const char *prefix, ma
 static cim_status adc_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
 {
     (void)s;
-    if (strcmp(key, "bits") == 0)
-        return get_int(y, v, "adc.bits", 1, CIM_MAX_ADC_BITS, &c->adc.bits);
+    if (strcmp(key, "bits") == 0) /* 0: no ADC, as `adc: none` */
+        return get_int(y, v, "adc.bits", 0, CIM_MAX_ADC_BITS, &c->adc.bits);
     if (strcmp(key, "signed") == 0)
         return get_bool(y, v, "adc.signed", &c->adc.is_signed);
     if (strcmp(key, "drop_lsbs") == 0)
@@ -206,6 +209,19 @@ typedef struct {
     int have_input_slices, have_speculation;
 } top_state;
 
+/* `description`, `name`, `sources`: documentation, but scalars; a preset's
+ * description must be the one embedded for it at build time. */
+static cim_status doc_key(yctx *y, const char *key, const yaml_node_t *v)
+{
+    const char *sv = scalar(v);
+    if (!sv)
+        return yerr(y, v, key, "expected a string");
+    if (strcmp(key, "description") == 0 && y->preset_desc && strcmp(sv, y->preset_desc) != 0)
+        return yerr(y, v, key, "'%s' differs from the embedded one-line description '%s' (presets/embed.cmake "
+                    "reads one double-quoted line without escapes)", sv, y->preset_desc);
+    return CIM_OK;
+}
+
 static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
 {
     static const char *const encs[] = {"offset", "differential", "center_offset"};
@@ -216,7 +232,11 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
     if (strcmp(key, "base") == 0)
         return CIM_OK; /* applied before the other keys */
     if (strcmp(key, "name") == 0 || strcmp(key, "description") == 0 || strcmp(key, "sources") == 0)
-        return CIM_OK; /* documentation */
+        return doc_key(y, key, v);
+    if (strcmp(key, "adaptive_weight_slicing") == 0) { /* cim_arch's; read by load_yaml */
+        int on;
+        return get_bool(y, v, key, &on);
+    }
     if (strcmp(key, "layers") == 0)
         return CIM_OK; /* per-layer overrides: applied after the base (load_yaml) */
     if (strcmp(key, "rows") == 0)
@@ -274,13 +294,23 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
         return get_int(y, v, key, 1, 8, &c->cell_bits);
     if (strcmp(key, "dac_bits") == 0)
         return get_int(y, v, key, 1, 8, &c->dac_bits);
-    if (strcmp(key, "adc") == 0)
+    if (strcmp(key, "adc") == 0) {
+        const char *sv = scalar(v);
+        if (sv && strcmp(sv, "none") == 0) { /* exact digital reads (no ADC) */
+            c->adc.bits = 0;
+            c->adc.drop_lsbs = 0;
+            return CIM_OK;
+        }
+        if (sv)
+            return yerr(y, v, key, "'%s': give a mapping {bits, signed, drop_lsbs} or none", sv);
         return each_key(y, v, "adc", adc_key, c, NULL);
+    }
     if (strcmp(key, "noise") == 0)
         return each_key(y, v, "noise", noise_key, c, NULL);
     return yerr(y, v, key,
                 "unknown key (known: base, rows, cols, encoding, flip, input_encoding, zx, "
-                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise, layers)");
+                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise, layers, "
+                "adaptive_weight_slicing, name, description, sources)");
 }
 
 /* `layers:` of an arch file: each selector's keys on top of the base c. */
@@ -308,7 +338,8 @@ static cim_status load_layers(yctx *y, const yaml_node_t *layers, const cim_xbar
         if (v && v->type == YAML_MAPPING_NODE)
             for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
                 const char *ks = scalar(yaml_document_get_node(y->doc, q->key));
-                if (ks && (strcmp(ks, "base") == 0 || strcmp(ks, "layers") == 0))
+                if (ks && (strcmp(ks, "base") == 0 || strcmp(ks, "layers") == 0 ||
+                           strcmp(ks, "adaptive_weight_slicing") == 0))
                     return yerr(y, v, prefix, "'%s' cannot be given per layer", ks);
             }
         cim_status st = each_key(y, v, prefix, top_key, &o->cfg, &ts);
@@ -325,41 +356,71 @@ static cim_status load_layers(yctx *y, const yaml_node_t *layers, const cim_xbar
     return CIM_OK;
 }
 
-static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c, cim_arch *arch)
+static cim_status preset_load(cim_ctx *ctx, const char *name, cim_xbar_config *c, int *adaptive, cim_arch *arch,
+                              int depth);
+
+/* Presets may start from other presets with `base:`; a chain this long is a cycle. */
+#define PRESET_DEPTH_MAX 8
+
+static void preset_list(char *buf, size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cim__err(ctx, CIM_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
+    size_t len = 0;
+    buf[0] = 0;
+    for (const char *const *p = cim_config_preset_names(); *p && len < size; p++) {
+        int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *p);
+        len += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* Parse a YAML config: the file `file` (text NULL), or the embedded text of a
+ * preset (then `file` names it in messages and preset_desc is its embedded
+ * description). Fills c (and, when not NULL, arch's overrides and *adaptive). */
+static cim_status load_yaml(cim_ctx *ctx, const char *file, const char *text, const char *preset_desc,
+                            cim_xbar_config *c, int *adaptive, cim_arch *arch, int depth)
+{
+    FILE *f = NULL;
+    if (!text) {
+        f = fopen(file, "rb");
+        if (!f)
+            return cim__err(ctx, CIM_ERR_IO, "%s: cannot open config: %s", file, strerror(errno));
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", path);
+        if (f)
+            fclose(f);
+        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
     }
-    yaml_parser_set_input_file(&parser, f);
+    if (f)
+        yaml_parser_set_input_file(&parser, f);
+    else
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
     if (!yaml_parser_load(&parser, &doc)) {
-        cim_status st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", path,
+        cim_status st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", file,
                                  (unsigned long)parser.problem_mark.line + 1,
                                  (unsigned long)parser.problem_mark.column + 1,
                                  parser.problem ? parser.problem : "unknown");
         yaml_parser_delete(&parser);
-        fclose(f);
+        if (f)
+            fclose(f);
         return st;
     }
     yaml_parser_delete(&parser);
-    fclose(f);
+    if (f)
+        fclose(f);
 
-    yctx y = {ctx, path, &doc};
+    yctx y = {ctx, file, &doc, preset_desc};
     cim_status st = CIM_OK;
+    int adapt = 0;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
         st = cim__err(ctx, CIM_ERR_CONFIG, "%s: empty document (expected a mapping of config keys)",
-                      path);
+                      file);
         goto done;
     }
     if (root->type != YAML_MAPPING_NODE) {
         st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu: the document must be a mapping of config keys",
-                      path, (unsigned long)root->start_mark.line + 1);
+                      file, (unsigned long)root->start_mark.line + 1);
         goto done;
     }
     cim_config_default(c);
@@ -368,51 +429,89 @@ static cim_status load_yaml(cim_ctx *ctx, const char *path, cim_xbar_config *c, 
         if (ks && strcmp(ks, "base") == 0) {
             yaml_node_t *v = yaml_document_get_node(&doc, p->value);
             const char *name = scalar(v);
-            if (!name || cim_config_preset(NULL, name, c) != CIM_OK) {
-                st = yerr(&y, v, "base", "'%s' is not a preset (isaac, raella, raella-nospec, zero-offset)",
-                          name ? name : "(not a scalar)");
+            if (!name || !cim_config_preset_description(name)) {
+                char list[512];
+                preset_list(list, sizeof list);
+                st = yerr(&y, v, "base", "'%s' is not a preset (%s)", name ? name : "(not a scalar)", list);
                 goto done;
             }
+            if (depth >= PRESET_DEPTH_MAX) {
+                st = yerr(&y, v, "base", "presets starting from presets %d deep: a cycle?", depth);
+                goto done;
+            }
+            st = preset_load(ctx, name, c, &adapt, NULL, depth + 1); /* its config, not its layers */
+            if (st)
+                goto done;
         }
     }
     top_state ts = {0, 0};
     st = each_key(&y, root, "(top level)", top_key, c, &ts);
-    if (st == CIM_OK && arch)
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-            const char *ks = scalar(yaml_document_get_node(&doc, p->key));
-            if (ks && strcmp(ks, "layers") == 0) {
-                st = cim_config_validate(ctx, c, path); /* the base first */
-                if (st == CIM_OK)
-                    st = load_layers(&y, yaml_document_get_node(&doc, p->value), c, arch);
-                break;
-            }
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; st == CIM_OK && p < root->data.mapping.pairs.top;
+         p++) {
+        const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+        yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+        if (ks && strcmp(ks, "adaptive_weight_slicing") == 0)
+            st = get_bool(&y, v, ks, &adapt);
+        else if (ks && strcmp(ks, "layers") == 0 && arch) {
+            st = cim_config_validate(ctx, c, file); /* the base first */
+            if (st == CIM_OK)
+                st = load_layers(&y, v, c, arch);
         }
+    }
+    if (st == CIM_OK && adaptive)
+        *adaptive = adapt;
 done:
     yaml_document_delete(&doc);
     return st;
 }
 
-static cim_status config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c, cim_arch *arch)
+/* A preset: its embedded YAML text through the loader. */
+static cim_status preset_load(cim_ctx *ctx, const char *name, cim_xbar_config *c, int *adaptive, cim_arch *arch,
+                              int depth)
+{
+    const char *text = name ? cim_config_preset_text(name) : NULL;
+    if (!text) {
+        char list[512];
+        preset_list(list, sizeof list);
+        return cim__err(ctx, CIM_ERR_CONFIG, "unknown preset '%s' (presets: %s; or give a YAML file path)",
+                        name ? name : "(null)", list);
+    }
+    char file[CIM_LAYER_NAME_MAX + 32];
+    snprintf(file, sizeof file, "preset %s (presets/%s.yaml)", name, name);
+    return load_yaml(ctx, file, text, cim_config_preset_description(name), c, adaptive, arch, depth);
+}
+
+cim_status cim_config_preset(cim_ctx *ctx, const char *name, cim_xbar_config *c)
+{
+    if (!name || !c)
+        return cim__err(ctx, CIM_ERR_ARG, "preset: NULL argument");
+    cim_status st = preset_load(ctx, name, c, NULL, NULL, 0);
+    if (st == CIM_OK)
+        st = cim_config_validate(ctx, c, name);
+    return st;
+}
+
+static cim_status config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c, int *adaptive, cim_arch *arch)
 {
     if (!spec || !c)
         return cim__err(ctx, CIM_ERR_ARG, "config: NULL argument");
     cim_status st;
     struct stat sb;
-    int is_preset = cim_config_preset_description(spec) != NULL;
-    if (is_preset) { /* preset names win; load a file of that name as ./NAME */
-        st = cim_config_preset(ctx, spec, c);
+    if (cim_config_preset_description(spec)) { /* preset names win; load a file of that name as ./NAME */
+        st = preset_load(ctx, spec, c, adaptive, arch, 0);
     } else if (stat(spec, &sb) == 0) {
         if (!S_ISREG(sb.st_mode))
             return cim__err(ctx, CIM_ERR_IO, "%s: not a regular file", spec);
         if (sb.st_size > (1 << 20))
             return cim__err(ctx, CIM_ERR_CONFIG, "%s: %lld bytes is too large for a config", spec,
                             (long long)sb.st_size);
-        st = load_yaml(ctx, spec, c, arch);
+        st = load_yaml(ctx, spec, NULL, NULL, c, adaptive, arch, 0);
     } else {
-        return cim__err(ctx, CIM_ERR_CONFIG,
-                        "config '%s' is neither a preset (isaac, raella, raella-nospec, zero-offset) "
-                        "nor a readable YAML file: %s",
-                        spec, strerror(errno));
+        char list[512];
+        int err = errno;
+        preset_list(list, sizeof list);
+        return cim__err(ctx, CIM_ERR_CONFIG, "config '%s' is neither a preset (%s) nor a readable YAML file: %s",
+                        spec, list, strerror(err));
     }
     if (st)
         return st;
@@ -421,7 +520,7 @@ static cim_status config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c
 
 cim_status cim_config_load(cim_ctx *ctx, const char *spec, cim_xbar_config *c)
 {
-    return config_load(ctx, spec, c, NULL);
+    return config_load(ctx, spec, c, NULL, NULL);
 }
 
 cim_status cim_arch_load(cim_ctx *ctx, const char *spec, cim_arch *arch)
@@ -430,20 +529,7 @@ cim_status cim_arch_load(cim_ctx *ctx, const char *spec, cim_arch *arch)
         return cim__err(ctx, CIM_ERR_ARG, "arch: NULL argument");
     memset(arch, 0, sizeof *arch);
     snprintf(arch->name, sizeof arch->name, "%s", spec);
-    cim_status st = config_load(ctx, spec, &arch->base, arch);
-    if (st)
-        return st;
-    if (cim_config_preset_description(spec) && strcmp(spec, "isaac") != 0) {
-        /* RAELLA thesis 4.2.2: the last weight layer on 1-bit weight slices */
-        cim_layer_override *o = &arch->over[arch->n_overrides++];
-        memcpy(o->layer, "last", 5);
-        o->cfg = arch->base;
-        o->cfg.n_weight_slices = 8;
-        for (int i = 0; i < 8; i++)
-            o->cfg.weight_slices[i] = 1;
-        st = cim_config_validate(ctx, &o->cfg, spec);
-    }
-    return st;
+    return config_load(ctx, spec, &arch->base, &arch->adaptive_slicing, arch);
 }
 
 const cim_xbar_config *cim_arch_layer_config(const cim_arch *arch, const char *layer, int is_first, int is_last)

@@ -6,7 +6,8 @@
  *     every vector as uint8 rows, chunk by chunk, with their digital sums;
  *  2. split the (vectors x channels) block into tiles run in parallel; a tile
  *     computes all column sums of its chunks x weight slices x input slices
- *     with the column-sum kernel, converts them through the ADC, recovers
+ *     with the column-sum kernel, converts them through the ADC (or reads
+ *     them exactly where there is none: adc.bits 0, digital CiM), recovers
  *     failed speculations, and shift-adds into int64 accumulators;
  *  3. add the digital terms (offset, centers, zero point).
  * Every quantity is an exact integer or keyed noise, so the result is the same
@@ -218,6 +219,24 @@ static void flush_hist(worker *w, int32_t base)
  * a failed speculation adds its recovery slices' terms instead. */
 static int fits_int32(const cim_layer *L, const cim_adc *adc)
 {
+    if (adc->digital) { /* exact reads: a chunk's values are its column sums, bounded by programming
+                         * (no speculation, so no recovery terms) */
+        double worst = 0;
+        for (int c = 0; c < L->nchunks; c++) {
+            double bound = 0;
+            for (int i = 0; i < L->nws; i++)
+                for (int j = 0; j < L->nis; j++) {
+                    double amax = ldexp(1.0, L->is[j].width) - 1;
+                    double s = amax * (double)(L->sum_pos[c * L->nws + i] > L->sum_neg[c * L->nws + i]
+                                                   ? L->sum_pos[c * L->nws + i]
+                                                   : L->sum_neg[c * L->nws + i]);
+                    double fl = L->cfg.flip ? (ldexp(1.0, L->ws[i].width) - 1) * amax * L->cfg.rows : 0;
+                    bound += (s + fl) * ldexp(1.0, L->ws[i].lo + L->is[j].lo);
+                }
+            worst = bound > worst ? bound : worst;
+        }
+        return 2.0 * worst < 2147483647.0;
+    }
     double maxcode = (double)(adc->qmax > -adc->qmin ? adc->qmax : -adc->qmin) * ldexp(1.0, adc->t), bound = 0;
     for (int i = 0; i < L->nws; i++)
         for (int j = 0; j < L->nis; j++) {
@@ -327,7 +346,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
                                  sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
-                                 R->hist_base, !R->noise && in_range(R, c, i, j)};
+                                 R->hist_base, R->adc.digital || (!R->noise && in_range(R, c, i, j))};
                 int nfail;
                 cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
@@ -348,7 +367,10 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                                                R->acc + (size_t)tm0 * (size_t)L->N + (size_t)n0, (size_t)L->N, w->fail,
                                                TILE_N, hist, w->bits_out, &cnt);
                 w->hist_pending += (uint64_t)mc * (uint64_t)nc;
-                w->st.adc_converts_speculative += (uint64_t)mc * (uint64_t)nc;
+                if (R->adc.digital) /* adc: none: exact reads by digital adders, not conversions */
+                    w->st.digital_reads += (uint64_t)mc * (uint64_t)nc;
+                else
+                    w->st.adc_converts_speculative += (uint64_t)mc * (uint64_t)nc;
                 w->st.saturations += cnt.saturations;
                 w->st.true_clips += cnt.clips;
                 w->st.speculation_failures += (uint64_t)nfail;

@@ -18,6 +18,7 @@ void cim_stats_add(cim_stats *d, const cim_stats *s)
     d->adc_converts += s->adc_converts;
     d->adc_converts_speculative += s->adc_converts_speculative;
     d->adc_converts_recovery += s->adc_converts_recovery;
+    d->digital_reads += s->digital_reads;
     d->saturations += s->saturations;
     d->saturations_recovery += s->saturations_recovery;
     d->true_clips += s->true_clips;
@@ -56,6 +57,7 @@ json_t *cim__stats_json(const cim_stats *s, const cim_layer_info *info)
     bad |= set_u64(o, "adc_converts", s->adc_converts);
     bad |= set_u64(o, "adc_converts_speculative", s->adc_converts_speculative);
     bad |= set_u64(o, "adc_converts_recovery", s->adc_converts_recovery);
+    bad |= set_u64(o, "digital_reads", s->digital_reads);
     bad |= set_u64(o, "saturations", s->saturations);
     bad |= set_u64(o, "saturations_recovery", s->saturations_recovery);
     bad |= set_u64(o, "true_clips", s->true_clips);

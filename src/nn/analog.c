@@ -2,6 +2,7 @@
  * analog.h). */
 #include <string.h>
 #include "analog.h"
+#include "cimsim/compile.h"
 #include "../lib/internal.h"
 
 /* Index of the weight operand of an op whose products go through nn_mvm, or -1. */
@@ -44,6 +45,38 @@ static nn_analog_layer *find_layer(nn_analog *a, int node, int group)
     return NULL;
 }
 
+/* The plan's slicing (and, for center_offset, its centers) for this product. */
+static cim_status apply_plan(const nn_analog *a, const nn_graph *g, const nn_mvm_args *m, cim_xbar_config *cfg,
+                             const int16_t **centers)
+{
+    const cim_plan *p = a->plan;
+    const int node = (int)(m->node - g->nodes);
+    for (int i = 0; p && i < p->n_layers; i++) {
+        const cim_plan_layer *pl = &p->layers[i];
+        if (pl->node != node)
+            continue;
+        if (strcmp(pl->name, m->node->name) != 0 || pl->K != m->K || pl->N != m->N || m->group >= pl->groups)
+            return nn_err(g, m->node, CIM_ERR_SHAPE,
+                          "the plan's layer '%s' (%d groups of %dx%d) does not match this node (group %d, %dx%d)",
+                          pl->name, pl->groups, pl->K, pl->N, m->group, m->K, m->N);
+        cfg->n_weight_slices = pl->n_weight_slices;
+        memcpy(cfg->weight_slices, pl->weight_slices, sizeof cfg->weight_slices);
+        cim_status st = cim_config_validate(a->ctx, cfg, "the plan's slicing");
+        if (st != CIM_OK)
+            return nn_err(g, m->node, st, "%s", cim_ctx_errmsg(a->ctx));
+        if (cfg->encoding == CIM_ENC_CENTER_OFFSET && pl->centers) {
+            int nc = (m->K + cfg->rows - 1) / cfg->rows;
+            if (nc != pl->nchunks)
+                return nn_err(g, m->node, CIM_ERR_SHAPE,
+                              "the plan's centers are for %d row chunks; %d-row crossbars make %d", pl->nchunks,
+                              cfg->rows, nc);
+            *centers = pl->centers + (size_t)m->group * (size_t)nc * (size_t)m->N;
+        }
+        return CIM_OK;
+    }
+    return CIM_OK;
+}
+
 /* Program (node, group) from the weights of its first product. */
 static cim_status program(nn_analog *a, const nn_graph *g, const nn_mvm_args *m, nn_analog_layer **out)
 {
@@ -69,9 +102,13 @@ static cim_status program(nn_analog *a, const nn_graph *g, const nn_mvm_args *m,
     if (m->zx < 0 || m->zx > 255)
         return nn_err(g, m->node, CIM_ERR_RANGE, "activation zero point %d is outside 0..255", (int)m->zx);
     L->cfg.zx = (int)m->zx;
+    const int16_t *centers = NULL;
+    cim_status st = apply_plan(a, g, m, &L->cfg, &centers);
+    if (st != CIM_OK)
+        return st;
     cim_weights w = {m->w, m->wtype == NN_INT8 ? CIM_INT8 : CIM_UINT8, m->K, m->N, m->zw};
     uint32_t id = (uint32_t)node * 1024u + (uint32_t)m->group;
-    cim_status st = cim_layer_program(a->ctx, &L->cfg, &w, id, NULL, &L->layer);
+    st = cim_layer_program(a->ctx, &L->cfg, &w, id, centers, &L->layer);
     if (st != CIM_OK) {
         char msg[CIM_ERRMSG_SIZE];
         snprintf(msg, sizeof msg, "%s", cim_ctx_errmsg(a->ctx));

@@ -34,6 +34,7 @@ typedef struct nn_analog {
     nn_analog_layer *layers;
     uint64_t sample_offset;    /* global index of the current batch's first sample */
     int histogram;             /* fill the column-sum histogram */
+    const struct cim_plan *plan; /* compiled slicings and centers, or NULL */
 } nn_analog;
 
 /* Attach an analog executor to g (sets g->mvm); arch must outlive it. */

@@ -8,15 +8,12 @@
 #include "cimsim/net.h"
 #include "nn.h"
 #include "analog.h"
+#include "eval_internal.h"
+#include "cimsim/compile.h"
 #include "onnx/onnx.h"
 #include "data/dataset.h"
 #include "../lib/internal.h"
 
-struct cim_net {
-    cim_ctx *ctx;
-    nn_graph *ref; /* loaded and inferred once, to check the model; workers load their own */
-    int n_weight_layers;
-};
 
 void cim_eval_options_default(cim_eval_options *o)
 {
@@ -25,8 +22,7 @@ void cim_eval_options_default(cim_eval_options *o)
     o->histogram = 1;
 }
 
-/* Set the batch dimension of every graph input and infer shapes. */
-static cim_status set_batch(nn_graph *g, int64_t batch)
+cim_status nn_set_batch(nn_graph *g, int64_t batch)
 {
     for (int i = 0; i < g->n_inputs; i++) {
         nn_value *v = &g->t[g->inputs[i]].v;
@@ -61,7 +57,7 @@ cim_status cim_net_load(cim_ctx *ctx, const char *path, cim_net **out)
     if (st == CIM_OK && net->ref->n_outputs < 1)
         st = nn_err(net->ref, NULL, CIM_ERR_FORMAT, "the model has no outputs");
     if (st == CIM_OK) /* static shapes and supported ops, checked once at load */
-        st = set_batch(net->ref, 1);
+        st = nn_set_batch(net->ref, 1);
     if (st != CIM_OK) {
         cim_net_free(net);
         return st;
@@ -92,13 +88,13 @@ void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res)
     }
 }
 
-/* The 8-bit tensor that carries a weight layer's output: its own output when
- * that is 8-bit, else the QuantizeLinear that its float output reaches
- * through at most a bias Add and a Relu/Clip (QDQ form). Sets *zp_tensor to the tensor of
- * the output zero point (or -1). Returns -1 when there is none. */
-static int layer_output(const nn_graph *g, int node, int *zp_tensor)
+int nn_layer_output(const nn_graph *g, int node, int *zp_tensor, int *chain, int *nchain)
 {
     *zp_tensor = -1;
+    if (chain) {
+        chain[0] = node;
+        *nchain = 1;
+    }
     const nn_node *n = &g->nodes[node];
     int t = n->n_out > 0 ? n->out[0] : -1;
     for (int depth = 0; depth < 4 && t >= 0; depth++) {
@@ -130,6 +126,8 @@ static int layer_output(const nn_graph *g, int node, int *zp_tensor)
         if (strcmp(c->op_type, "QuantizeLinear") != 0 && strcmp(c->op_type, "Relu") != 0 &&
             strcmp(c->op_type, "Clip") != 0 && !bias)
             return -1;
+        if (chain)
+            chain[(*nchain)++] = next;
         t = c->n_out > 0 ? c->out[0] : -1;
     }
     return -1;
@@ -183,7 +181,7 @@ typedef struct {
     int node, out, zp; /* weight-layer node, its 8-bit output tensor, zero-point tensor */
 } layer_map;
 
-static int32_t zp_value(const nn_graph *g, int zp)
+int32_t nn_zp_value(const nn_graph *g, int zp)
 {
     if (zp < 0 || !g->t[zp].v.data || nn_value_count(&g->t[zp].v) < 1)
         return 0;
@@ -210,7 +208,7 @@ typedef struct {
 } worker;
 
 static cim_status worker_init(cim_ctx *parent, const cim_net *net, const cim_arch *arch, const nn_preproc *pp,
-                              int batch, int nmap, int histogram, worker *w)
+                              int batch, int nmap, int histogram, const cim_plan *plan, worker *w)
 {
     cim_ctx_options co;
     cim_ctx_options_default(&co);
@@ -227,10 +225,11 @@ static cim_status worker_init(cim_ctx *parent, const cim_net *net, const cim_arc
     const char *path = net->ref->path;
     if ((st = nn_onnx_load(ctx, path, &w->ref)) != CIM_OK || (st = nn_onnx_load(ctx, path, &w->ana)) != CIM_OK ||
         (st = nn_graph_canonicalize(w->ref)) != CIM_OK || (st = nn_graph_canonicalize(w->ana)) != CIM_OK ||
-        (st = set_batch(w->ref, batch)) != CIM_OK || (st = set_batch(w->ana, batch)) != CIM_OK ||
+        (st = nn_set_batch(w->ref, batch)) != CIM_OK || (st = nn_set_batch(w->ana, batch)) != CIM_OK ||
         (st = nn_analog_attach(ctx, w->ana, arch, &w->an)) != CIM_OK)
         return st;
     w->an->histogram = histogram;
+    w->an->plan = plan;
     w->cur = batch;
     w->buf = cim__malloc(ctx, (size_t)pp->sample_elems * nn_dtype_size(pp->dtype) * (size_t)batch);
     w->outs = cim__calloc(ctx, 2 * (size_t)w->ref->n_outputs, sizeof *w->outs);
@@ -264,7 +263,7 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
     nn_graph *ref = w->ref, *ana = w->ana;
     cim_status st;
     if (b != w->cur) { /* the last, shorter batch */
-        if ((st = set_batch(ref, b)) != CIM_OK || (st = set_batch(ana, b)) != CIM_OK)
+        if ((st = nn_set_batch(ref, b)) != CIM_OK || (st = nn_set_batch(ana, b)) != CIM_OK)
             return st;
         w->cur = b;
     }
@@ -305,7 +304,7 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
         if (map[l].out < 0)
             continue;
         const nn_value *vr = &ref->t[map[l].out].v, *va = &ana->t[map[l].out].v;
-        int32_t zp = zp_value(ref, map[l].zp);
+        int32_t zp = nn_zp_value(ref, map[l].zp);
         int64_t ne = nn_value_count(vr);
         double sum = 0;
         uint64_t c = 0;
@@ -339,7 +338,7 @@ static cim_status eval_loop(cim_net *net, const cim_arch *arch, nn_dataset *ds, 
         return CIM_ERR_NOMEM;
     cim_status st = CIM_OK;
     for (int t = 0; t < T && st == CIM_OK; t++)
-        if ((st = worker_init(ctx, net, arch, pp, batch, nmap, o->histogram, &ws[t])) != CIM_OK && ws[t].ctx) {
+        if ((st = worker_init(ctx, net, arch, pp, batch, nmap, o->histogram, o->plan, &ws[t])) != CIM_OK && ws[t].ctx) {
             char msg[CIM_ERRMSG_SIZE];
             snprintf(msg, sizeof msg, "%s", cim_ctx_errmsg(ws[t].ctx));
             cim__err(ctx, st, "%s", msg[0] ? msg : "out of memory");
@@ -486,7 +485,7 @@ cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const 
     for (int k = 0; k < ref->nn; k++)
         if (nn_node_is_weight_layer(ref, &ref->nodes[k])) {
             map[nmap].node = k;
-            map[nmap].out = layer_output(ref, k, &map[nmap].zp);
+            map[nmap].out = nn_layer_output(ref, k, &map[nmap].zp, NULL, NULL);
             snprintf(res->layers[nmap].name, sizeof res->layers[nmap].name, "%s", ref->nodes[k].name);
             snprintf(res->layers[nmap].op_type, sizeof res->layers[nmap].op_type, "%s", ref->nodes[k].op_type);
             nmap++;
@@ -586,7 +585,7 @@ cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, co
         st = nn_dataset_fill(ds, &pp, 0, (int64_t)count, xin);
     for (uint64_t i0 = 0; i0 < count && st == CIM_OK; i0 += batch) {
         int b = count - i0 < (uint64_t)batch ? (int)(count - i0) : batch;
-        if (g->batch != b && (st = set_batch(g, b)) != CIM_OK)
+        if (g->batch != b && (st = nn_set_batch(g, b)) != CIM_OK)
             break;
         nn_value in = *inv;
         in.data = xin + xper * i0;
@@ -619,7 +618,7 @@ cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, co
         st = cim_npy_write(ctx, outputs_out, npy_dtype(ydt), yrank, ydims, yout);
     }
     if (g->batch != 1) {
-        cim_status s2 = set_batch(g, 1);
+        cim_status s2 = nn_set_batch(g, 1);
         if (st == CIM_OK)
             st = s2;
     }

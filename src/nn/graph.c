@@ -384,6 +384,13 @@ cim_status nn_graph_run(nn_graph *g, const nn_value *inputs, nn_value *outputs)
     return CIM_OK;
 }
 
+cim_status nn_graph_run_node(nn_graph *g, int k)
+{
+    if (k < 0 || k >= g->nn)
+        return nn_err(g, NULL, CIM_ERR_ARG, "node index %d is out of range", k);
+    return run_node(g, &g->nodes[k]);
+}
+
 void nn_mvm_digital(const nn_mvm_args *a)
 {
     const int K = a->K, N = a->N;

@@ -230,6 +230,10 @@ cim_status nn_graph_infer(nn_graph *g);
  * inferred); outputs[i] receive freshly allocated copies of the graph outputs
  * (free their data with cim_ctx's allocator via nn_value_free). */
 cim_status nn_graph_run(nn_graph *g, const nn_value *inputs, nn_value *outputs);
+
+/* Run node k alone on the values its inputs hold now (after nn_graph_run),
+ * replacing its outputs' values. */
+cim_status nn_graph_run_node(nn_graph *g, int k);
 void nn_value_free(cim_ctx *ctx, nn_value *v);
 
 /* Round half to even (as ONNX QuantizeLinear and QLinear* ops do). */
