@@ -24,6 +24,14 @@ static inline int slice_d(int v, int lo, int width)
     return v < 0 ? -d : d;
 }
 
+/* s[p] += c * r[p] for the WRANGE values of phi (vectorized). */
+/* (not inlined: GCC would unroll-and-jam two calls into one scalar loop) */
+__attribute__((noinline)) CIM_CLONES static void add_scaled(int32_t *restrict s, const short *restrict r, int32_t c)
+{
+    for (int p = 0; p < WRANGE; p++)
+        s[p] += c * (int32_t)r[p];
+}
+
 int cim_center_search(const int16_t *wprime, int n, int stride, const int *slices, int n_slices,
                       int phi_min, int phi_max)
 {
@@ -53,6 +61,20 @@ int cim_center_search(const int16_t *wprime, int n, int stride, const int *slice
     if (phi_max > 255)
         phi_max = 255;
 
+    /* s_i(phi) = sum_j cnts[j] D_i(vals[j] - phi) for every phi at once: for
+     * each distinct value a contiguous run of a reversed table, added with
+     * SIMD across phi (|s_i| <= rows * 255 < 2^24: int32 is exact). */
+    int32_t sums[CIM_MAX_SLICES][WRANGE];
+    for (int i = 0; i < n_slices; i++) {
+        short rtab[DRANGE]; /* rtab[q] = D_i(510 - q): index 255 - v + (phi + 255) holds D_i(v - phi) */
+        for (int q = 0; q < DRANGE; q++)
+            rtab[q] = dtab[i][DRANGE - 1 - q];
+        int32_t *si = sums[i]; /* phi in [-255, 255] at index phi + 255 */
+        memset(si, 0, sizeof sums[i]);
+        for (int j = 0; j < nd; j++)
+            add_scaled(si, rtab + 255 - vals[j], cnts[j]);
+    }
+
     int best = 0, have = 0;
     cim_u128 best_cost = 0;
     int amax = abs(phi_min) > abs(phi_max) ? abs(phi_min) : abs(phi_max);
@@ -65,11 +87,8 @@ int cim_center_search(const int16_t *wprime, int n, int stride, const int *slice
                 continue;
             cim_u128 cost = 0;
             for (int i = 0; i < n_slices; i++) {
-                long long s = 0;
-                const short *dt = dtab[i] + 510 - phi;
-                for (int j = 0; j < nd; j++)
-                    s += (long long)cnts[j] * dt[vals[j]];
-                cim_u128 a2 = (cim_u128)(unsigned long long)(s < 0 ? -s : s);
+                long long sv = sums[i][phi + 255];
+                cim_u128 a2 = (cim_u128)(unsigned long long)(sv < 0 ? -sv : sv);
                 a2 *= a2;
                 cost += (a2 * a2) << lo[i];
             }

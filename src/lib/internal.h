@@ -11,6 +11,16 @@
 
 #define CIM_ERRMSG_SIZE 512
 
+/* The framework's own loops (building input planes, handling failures, the
+ * digital terms, the center search) are integer code that compilers vectorize: clone them for
+ * wider ISAs, chosen at load time by CPU feature (GCC's target_clones). Their
+ * results are the same bits on every clone. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(CIMSIM_NO_CLONES)
+#define CIM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define CIM_CLONES
+#endif
+
 struct cim_ctx {
     cim_realloc_fn alloc;
     void *alloc_ud;

@@ -9,15 +9,6 @@
 
 enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
 
-/* The framework's own loops (building input planes, handling failures, the
- * digital terms) are integer code that compilers vectorize: clone them for
- * wider ISAs, chosen at load time by CPU feature (GCC's target_clones). Their
- * results are the same bits on every clone. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(CIMSIM_NO_CLONES)
-#define CIM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
-#else
-#define CIM_CLONES
-#endif
 
 typedef struct {
     int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
