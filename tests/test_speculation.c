@@ -279,6 +279,66 @@ static void test_dense_recovery_exact(void **state)
         }
 }
 
+/* A one-column layer (a depthwise convolution's crossbar: the ADC stage
+ * gathers the column across rows) computes what the same column computes
+ * beside a twin: identical psums with speculation, failures and noise, and
+ * with noise off exactly half the twin layer's per-column counters and
+ * histogram. */
+static void test_one_column_like_two(void **state)
+{
+    (void)state;
+    enum { K = 9, M = 100 };
+    static int8_t w1[K], w2[K * 2];
+    static uint8_t x[M * K];
+    static int32_t p1[M], p2[M * 2];
+    tu_rng r = {23};
+    for (int k = 0; k < K; k++)
+        w1[k] = w2[2 * k] = w2[2 * k + 1] = (int8_t)(k % 3 ? tu_range(&r, 90, 127) : -tu_range(&r, 90, 128));
+    for (int i = 0; i < M * K; i++)
+        x[i] = (uint8_t)tu_range(&r, 0, 255);
+    cim_ctx *ctx = tu_ctx();
+    for (int noisy = 0; noisy <= 1; noisy++) {
+        cim_xbar_config c;
+        assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
+        c.zx = 100; /* signed_split: two phases */
+        c.input_encoding = CIM_IN_SIGNED_SPLIT;
+        if (noisy) {
+            c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+            c.noise.level = 0.08;
+            c.noise.seed = 7;
+        }
+        cim_stats s1, s2;
+        cim_weights a = {w1, CIM_INT8, K, 1, NULL}, b = {w2, CIM_INT8, K, 2, NULL};
+        cim_layer *L1 = NULL, *L2 = NULL;
+        assert_int_equal(cim_layer_program(ctx, &c, &a, 3, NULL, &L1), CIM_OK);
+        assert_int_equal(cim_layer_program(ctx, &c, &b, 3, NULL, &L2), CIM_OK);
+        assert_int_equal(cim_layer_run(ctx, L1, x, M, p1, &s1, NULL), CIM_OK);
+        assert_int_equal(cim_layer_run(ctx, L2, x, M, p2, &s2, NULL), CIM_OK);
+        for (int m = 0; m < M; m++)
+            if (p1[m] != p2[2 * m])
+                fail_msg("noise %d: vector %d: one column %d, beside a twin %d", noisy, m, p1[m], p2[2 * m]);
+        if (s1.speculation_failures < 20) /* the recovery path ran */
+            fail_msg("only %llu failed speculations", (unsigned long long)s1.speculation_failures);
+        if (!noisy) {
+            assert_int_equal(2 * s1.adc_converts_speculative, s2.adc_converts_speculative);
+            assert_int_equal(2 * s1.adc_converts_recovery, s2.adc_converts_recovery);
+            assert_int_equal(2 * s1.speculation_failures, s2.speculation_failures);
+            assert_int_equal(2 * s1.saturations, s2.saturations);
+            assert_int_equal(2 * s1.saturations_recovery, s2.saturations_recovery);
+            assert_int_equal(2 * s1.true_clips, s2.true_clips);
+            assert_int_equal(2 * s1.hist.below, s2.hist.below);
+            assert_int_equal(2 * s1.hist.above, s2.hist.above);
+            for (int i = 0; i < CIM_HIST_BINS; i++)
+                assert_int_equal(2 * s1.hist.bins[i], s2.hist.bins[i]);
+            for (int i = 0; i < CIM_HIST_BITS; i++)
+                assert_int_equal(2 * s1.hist.bits[i], s2.hist.bits[i]);
+        }
+        cim_layer_free(ctx, L1);
+        cim_layer_free(ctx, L2);
+    }
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_flip_with_speculation),
         cmocka_unit_test(test_raella_counts),
         cmocka_unit_test(test_dense_recovery_exact),
+        cmocka_unit_test(test_one_column_like_two),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
