@@ -10,6 +10,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
+# the synthetic layers are written with Debian's python3-onnx and python3-numpy
+if ! /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-onnx python3-numpy >/dev/null
+fi
 mkdir -p results
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-bench-compile-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

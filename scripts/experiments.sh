@@ -3,7 +3,8 @@
 # every bundled model (models/*.onnx), results in results/experiments/<model>/.
 #
 # CIMSIM is the binary (default build/cimsim; build it first: scripts/run.sh or cmake).
-# Limits keep the whole script near half an hour on this project's 2-core machine; they are
+# Limits keep the whole script near 10 minutes on this project's 2-core machine (9 min 22 s,
+# 2 threads); they are
 # sample counts from the start of the Fashion-MNIST test split (the compiler calibrates on
 # the first samples of the training split). With n test images, an accuracy p has a standard
 # error of sqrt(p(1-p)/n): at p = 0.9, 0.95 points for n = 1000, 1.3 for 500, 1.7 for 300,
@@ -14,7 +15,7 @@
 #
 # Per model: colsum/ablation/noise limits, noise seeds, noise levels, noise calibration
 # samples (the noise experiment recompiles at every level, and at high noise the compiler
-# tries all 108 slicings of every layer: on MobileNetV2 that took 284 s at E = 0.12 with
+# tries all 108 slicings of every layer: on MobileNetV2 that took 284 s (now 37 s) at E = 0.12 with
 # 10 calibration samples, so noise calibrates on fewer).
 set -eu
 CIMSIM=${1:-build/cimsim}

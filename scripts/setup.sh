@@ -4,7 +4,7 @@
 #   scripts/setup.sh [cmake options...]
 set -eu
 cd "$(dirname "$0")/.."
-PKGS="gcc make cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev librandom123-dev libdnnl-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata zlib1g-dev dataset-fashion-mnist gnuplot-nox"
+PKGS="gcc make cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev librandom123-dev libdnnl-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata zlib1g-dev dataset-fashion-mnist gnuplot-nox jq"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -638,11 +638,15 @@ int cli_experiment(int argc, char **argv)
         rc = cli_fail(cmd, e->ctx, st);
         goto done;
     }
-    printf("experiment %s: model %s (%d weight layers), dataset %s, %s samples, %d thread%s\n", e->name,
-           e->o.model, cim_net_weight_layers(e->net), e->o.dataset,
-           e->o.limit ? "the first " : "all", cim_ctx_threads(e->ctx), cim_ctx_threads(e->ctx) == 1 ? "" : "s");
+    char samples[64];
     if (e->o.limit)
-        printf("  (limit %ld)\n", e->o.limit);
+        snprintf(samples, sizeof samples, "the first %ld samples", e->o.limit);
+    else
+        snprintf(samples, sizeof samples, "all samples");
+    printf("experiment %s: model %s (%d weight layers), dataset %s, %s; calibration: %ld samples of %s; "
+           "%d thread%s\n",
+           e->name, e->o.model, cim_net_weight_layers(e->net), e->o.dataset, samples, e->o.calib,
+           e->o.calib_dataset, cim_ctx_threads(e->ctx), cim_ctx_threads(e->ctx) == 1 ? "" : "s");
     fflush(stdout);
     rc = exps[which].run(e);
     if (rc)
