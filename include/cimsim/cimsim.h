@@ -7,6 +7,8 @@
  *   stats.h   the counters of a run and the layer mapping, JSON output
  *   npy.h     reading and writing .npy tensors
  *   net.h     quantized ONNX networks on simulated hardware (eval)
+ *   cost.h    component models: ADC, crossbar, DAC, buffers, digital logic; energy and area
+ *   workload.h network workloads as layer shapes (cimsim cost --workload)
  *
  * If a function is not declared in these headers, it is not public API.
  */
@@ -21,5 +23,7 @@
 #include "npy.h"
 #include "net.h"
 #include "compile.h"
+#include "cost.h"
+#include "workload.h"
 
 #endif

@@ -13,8 +13,10 @@ static const char usage[] =
     "  compile   RAELLA's adaptive weight slicing for a network: a plan for eval --plan\n"
     "  experiment colsum|ablation|noise: the RAELLA thesis' experiments on a network\n"
     "  reference the digital reference alone: a model's outputs (and inputs) as NPY\n"
+    "  workload  network workloads (layer shapes for cost): list, check, or write one for a model\n"
     "  compare   run several architecture configs on one layer; counters and error side by side\n"
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
+    "  components the component library (energy per event, area, sources) and the ADC models\n"
     "  archs     list the architecture presets, one line each\n"
     "  presets   the architecture presets with their parameters (or one preset's YAML)\n"
     "  version   print the version, the kernels this CPU can run and the one chosen\n"
@@ -54,10 +56,14 @@ int main(int argc, char **argv)
         return cli_experiment(argc - 1, argv + 1);
     if (strcmp(cmd, "reference") == 0)
         return cli_reference(argc - 1, argv + 1);
+    if (strcmp(cmd, "workload") == 0)
+        return cli_workload(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cli_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "presets") == 0)
         return cli_presets(argc - 1, argv + 1);
+    if (strcmp(cmd, "components") == 0)
+        return cli_components(argc - 1, argv + 1);
     if (strcmp(cmd, "archs") == 0)
         return cli_archs(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
