@@ -54,7 +54,7 @@ static cim_status print_components(cim_ctx *ctx, const cim_components *lib, doub
             printf("%-28s %-12s %12s %12s %10s  %s; %s [%g nm]\n", c->name, c->kind, e, a, p, c->event, c->source,
                    c->node_nm);
         if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:f, s:o, s:i, s:s, s:s, s:s, s:i}",
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:f, s:o, s:i, s:s?, s:s?, s:s?, s:i}",
                                                  "name", c->name, "kind", c->kind, "event", c->event,
                                                  "energy_pj", num(k.energy_pj), "area_um2", num(k.area_um2),
                                                  "power_mw", num(k.power_mw), "source_node_nm", c->node_nm,
@@ -87,7 +87,7 @@ static cim_status print_devices(cim_ctx *ctx, const cim_components *lib, double 
             printf("%-16s %10g %10g %7g %8g %14.4g %14.4g %8.3g/%-7.3g  %s\n", d->name, d->r_on_ohm, d->r_off_ohm,
                    d->read_v, d->pulse_ns, a1, a2, e_on, e_off, d->source);
         if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:s}", "name",
+            json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "name",
                                                  d->name, "r_on_ohm", d->r_on_ohm, "r_off_ohm", d->r_off_ohm,
                                                  "read_v", d->read_v, "pulse_ns", d->pulse_ns, "cell_1t1r_um2", a1,
                                                  "cell_2t2r_um2", a2, "pulse_energy_on_pj", e_on,
