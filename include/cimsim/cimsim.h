@@ -25,5 +25,6 @@
 #include "compile.h"
 #include "cost.h"
 #include "workload.h"
+#include "hw.h"
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "stats.h"
+#include "energy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,8 @@ typedef struct cim_eval_layer {
     double abs_err_sum;       /* sum |y_analog - y_reference| over the 8-bit outputs ... */
     uint64_t err_count;       /* ... whose reference value is not the output zero point;
                                  0 when the layer has no 8-bit output to compare */
+    cim_energy energy;        /* per inference, by component, with its Titanium factors
+                                 (cim_eval_energy; zero until then) */
 } cim_eval_layer;
 
 typedef struct cim_eval_result {
@@ -70,6 +73,9 @@ typedef struct cim_eval_result {
     double seconds;                       /* wall time of the evaluation */
     char dataset[256];
     char arch[128];
+    int has_energy;                       /* cim_eval_energy filled the energies */
+    char energy_spec[256];                /* the energy spec's name or path */
+    cim_energy energy;                    /* all layers, per inference (totals / samples) */
 } cim_eval_result;
 
 /* Run `dataset` (fashion-mnist[:test|:train] or an .npy of inputs in the
@@ -88,11 +94,21 @@ void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res);
 cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, const char *labels, uint64_t limit,
                              const char *inputs_out, const char *outputs_out);
 
+/* Price a result's counters with an energy spec (cimsim/energy.h): every
+ * layer's energy from its config, counters and mapping, divided by the
+ * samples (pJ per inference), and their sum with its Titanium factors.
+ * Sets has_energy; on error the result is left without energy. */
+cim_status cim_eval_energy(cim_ctx *ctx, const cim_energy_spec *spec, cim_eval_result *res);
+
 /* Write results as JSON (n == 1: one object; n > 1: an array of them, one
  * per arch): samples, accuracy {reference, analog, agreement},
  * totals (as cim_stats_write_json), layers [{name, op_type, macs,
  * weight_slices, input_slices, converts_per_mac, saturation_rate,
- * speculation_failure_rate, mean_abs_error, ...}]. Written to a temporary
+ * speculation_failure_rate, mean_abs_error, ...}]; with energy (has_energy):
+ * energy_spec, energy_pj_per_inference, energy_by_component {adc, crossbar,
+ * ...} (pJ per inference), titanium {energy_per_convert_pj, converts_per_mac,
+ * macs (per inference), utilization}, at top level and per layer; without:
+ * energy_pj_per_inference null. Written to a temporary
  * name and renamed: no partial file on failure. */
 cim_status cim_eval_write_json(cim_ctx *ctx, const char *path, const cim_eval_result *res, int n);
 

@@ -18,6 +18,7 @@ int cli_compile(int argc, char **argv);
 int cli_experiment(int argc, char **argv);
 int cli_components(int argc, char **argv);
 int cli_workload(int argc, char **argv);
+int cli_hw(int argc, char **argv);
 
 /* Options: "--name value" or "--name=value". cli_opt returns the value of
  * argv[*i] if it is option `name` (advancing *i past a separate value), NULL

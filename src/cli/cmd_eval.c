@@ -10,7 +10,7 @@ static const char usage[] =
     "usage: cimsim eval --model M.onnx [--dataset D] [--labels L.npy] [--limit N]\n"
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
-    "                   [--no-histogram]\n"
+    "                   [--no-histogram] [--energy SPEC[,SPEC...]]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -46,6 +46,11 @@ static const char usage[] =
     "  --csv OUT        write the per-layer table as CSV (all archs)\n"
     "  --progress       show a progress bar even when stderr is not a terminal\n"
     "  --no-histogram   skip the column-sum histogram (faster; its JSON bins are empty)\n"
+    "  --energy SPECS   energy specs (docs/energy.md): a built-in name (isaac, raella,\n"
+    "                   digital-cim) or a YAML file, one for every arch or one per arch\n"
+    "                   in --arch order. Default: the spec that lists the arch's preset\n"
+    "                   name (raella for raella, raella-nospec, raella-static,\n"
+    "                   zero-offset); an arch with none gets a note and no energy\n"
     "\n"
     "example:\n"
     "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
@@ -97,6 +102,50 @@ static void print_result(const cim_eval_result *r)
            rate(t->speculation_failures, t->adc_converts_speculative));
 }
 
+/* The energy table: pJ per inference by component and the top layers. */
+static void print_energy(const cim_eval_result *r)
+{
+    const cim_energy *e = &r->energy;
+    if (!r->has_energy)
+        return;
+    double macs = e->macs;
+    printf("energy (%s): %.4g pJ/inference = %.1f fJ/MAC; ADC %.1f fJ/MAC\n", r->energy_spec, e->total_pj,
+           macs > 0 ? 1e3 * e->total_pj / macs : 0.0, macs > 0 ? 1e3 * e->pj[CIM_ENERGY_ADC] / macs : 0.0);
+    printf("  %-14s %14s %7s %10s\n", "component", "pJ/inference", "share", "fJ/MAC");
+    for (int i = 0; i < CIM_ENERGY_PARTS; i++)
+        if (e->pj[i] > 0)
+            printf("  %-14s %14.4g %6.1f%% %10.2f\n", cim_energy_part_name((cim_energy_part)i), e->pj[i],
+                   e->total_pj > 0 ? 100.0 * e->pj[i] / e->total_pj : 0.0, macs > 0 ? 1e3 * e->pj[i] / macs : 0.0);
+    const cim_titanium *t = &e->titanium;
+    printf("  Titanium Law: ADC = %.4g pJ/convert x %.4g converts/MAC x %.4g MACs x 1/%.4f utilization = %.4g pJ\n",
+           t->energy_per_convert_pj, t->converts_per_mac, t->macs, t->utilization,
+           t->utilization > 0 ? t->energy_per_convert_pj * t->converts_per_mac * t->macs / t->utilization : 0.0);
+    int order[8], n = 0; /* the top layers by energy */
+    for (int i = 0; i < r->n_layers; i++) {
+        int j = n < 8 ? n++ : 8;
+        if (j == 8 && r->layers[i].energy.total_pj <= r->layers[order[7]].energy.total_pj)
+            continue;
+        if (j == 8)
+            j = 7;
+        while (j > 0 && r->layers[order[j - 1]].energy.total_pj < r->layers[i].energy.total_pj) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    printf("  %-28s %14s %7s %10s %10s %12s %8s\n", "top layers", "pJ/inference", "share", "fJ/MAC", "ADC fJ/MAC",
+           "pJ/convert", "util");
+    for (int k = 0; k < n; k++) {
+        const cim_eval_layer *L = &r->layers[order[k]];
+        const cim_energy *le = &L->energy;
+        printf("  %-28.28s %14.4g %6.1f%% %10.2f %10.2f %12.4g %8.4f\n", L->name, le->total_pj,
+               e->total_pj > 0 ? 100.0 * le->total_pj / e->total_pj : 0.0,
+               le->macs > 0 ? 1e3 * le->total_pj / le->macs : 0.0,
+               le->macs > 0 ? 1e3 * le->pj[CIM_ENERGY_ADC] / le->macs : 0.0, le->titanium.energy_per_convert_pj,
+               le->titanium.utilization);
+    }
+}
+
 static int write_csv(const char *path, const cim_eval_result *res, int n)
 {
     FILE *f = fopen(path, "w");
@@ -133,6 +182,7 @@ int cli_eval(int argc, char **argv)
 {
     const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *archs = "raella";
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
+    const char *energy_s = NULL;
     long limit = 0, threads = 0, batch = 64;
     int progress = 0, hist = 1, err = 0;
     for (int i = 1; i < argc; i++) {
@@ -151,6 +201,8 @@ int cli_eval(int argc, char **argv)
             json = v;
         } else if ((v = cli_opt(argc, argv, &i, "--plan", &err))) {
             plan_path = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--energy", &err))) {
+            energy_s = v;
         } else if ((v = cli_opt(argc, argv, &i, "--csv", &err))) {
             csv = v;
         } else if ((v = cli_opt(argc, argv, &i, "--noise", &err))) {
@@ -195,8 +247,9 @@ int cli_eval(int argc, char **argv)
     cim_plan *plan = NULL;
     cim_arch *arch = calloc(MAXARCH, sizeof *arch);
     cim_eval_result *res = calloc(MAXARCH, sizeof *res);
-    char *list = strdup(archs);
-    if (!arch || !res || !list) {
+    cim_energy_spec *espec[MAXARCH] = {0};
+    char *list = strdup(archs), *elist = energy_s ? strdup(energy_s) : NULL;
+    if (!arch || !res || !list || (energy_s && !elist)) {
         cli_error("eval", "out of memory");
         goto done;
     }
@@ -221,6 +274,35 @@ int cli_eval(int argc, char **argv)
         cli_error("eval", "--arch names no architecture");
         rc = 2;
         goto done;
+    }
+    int ne = 0; /* energy specs: one for all, one per arch, or each arch's default */
+    const char *ename[MAXARCH] = {0};
+    for (char *save = NULL, *e = elist ? strtok_r(elist, ",", &save) : NULL; e; e = strtok_r(NULL, ",", &save)) {
+        if (ne == MAXARCH) {
+            cli_error("eval", "--energy: at most %d specs", MAXARCH);
+            rc = 2;
+            goto done;
+        }
+        ename[ne++] = e;
+    }
+    if (elist && ne != 1 && ne != n) {
+        cli_error("eval", "--energy gives %d specs for %d archs (give one for all, or one per arch)", ne, n);
+        rc = 2;
+        goto done;
+    }
+    for (int a = 0; a < n; a++) {
+        const char *es = ne ? ename[ne == 1 ? 0 : a] : cim_energy_spec_default(arch[a].name);
+        if (!es) {
+            fprintf(stderr, "note: no energy spec for arch %s: energy is not reported (give --energy FILE or a "
+                    "built-in spec: isaac, raella, digital-cim; docs/energy.md)\n", arch[a].name);
+            continue;
+        }
+        cim_status est = cim_energy_spec_load(ctx, es, NULL, &espec[a]);
+        if (est) {
+            cli_fail("eval", ctx, est);
+            rc = 2;
+            goto done;
+        }
     }
     cim_status st = cim_net_load(ctx, model, &net);
     if (st) {
@@ -266,7 +348,15 @@ int cli_eval(int argc, char **argv)
             n = 0;
             goto done;
         }
+        if (espec[a] && (st = cim_eval_energy(ctx, espec[a], &res[a])) != CIM_OK) {
+            cli_fail("eval", ctx, st);
+            for (int b = 0; b <= a; b++)
+                cim_eval_result_free(ctx, &res[b]);
+            n = 0;
+            goto done;
+        }
         print_result(&res[a]);
+        print_energy(&res[a]);
         fflush(stdout);
     }
     if (n > 1) {
@@ -281,6 +371,27 @@ int cli_eval(int argc, char **argv)
                    cim_stats_converts_per_mac(&res[a].totals), rate(res[a].totals.saturations, res[a].totals.adc_converts),
                    res[a].seconds);
     }
+    int any_energy = 0;
+    for (int a = 0; a < n; a++)
+        any_energy |= res[a].has_energy;
+    if (n > 1 && any_energy) {
+        const cim_eval_result *base = res[0].has_energy ? &res[0] : NULL;
+        printf("\n%-20s %14s %10s %10s %12s %14s\n", "arch", "pJ/inference", "fJ/MAC", "ADC fJ/MAC", "pJ/convert",
+               base ? "efficiency" : "");
+        for (int a = 0; a < n; a++) {
+            const cim_energy *e = &res[a].energy;
+            if (!res[a].has_energy) {
+                printf("%-20.20s %14s (no energy spec)\n", res[a].arch, "-");
+                continue;
+            }
+            printf("%-20.20s %14.4g %10.1f %10.1f %12.4g", res[a].arch, e->total_pj,
+                   e->macs > 0 ? 1e3 * e->total_pj / e->macs : 0.0,
+                   e->macs > 0 ? 1e3 * e->pj[CIM_ENERGY_ADC] / e->macs : 0.0, e->titanium.energy_per_convert_pj);
+            if (base && e->total_pj > 0)
+                printf(" %10.2fx %s", base->energy.total_pj / e->total_pj, a ? "" : "(base)");
+            printf("\n");
+        }
+    }
     rc = 0;
     if (json && (st = cim_eval_write_json(ctx, json, res, n)) != CIM_OK)
         rc = cli_fail("eval", ctx, st);
@@ -291,6 +402,9 @@ int cli_eval(int argc, char **argv)
 done:
     cim_plan_free(ctx, plan);
     cim_net_free(net);
+    for (int a = 0; a < MAXARCH; a++)
+        cim_energy_spec_free(ctx, espec[a]);
+    free(elist);
     free(list);
     free(arch);
     free(res);

@@ -17,6 +17,7 @@ static const char usage[] =
     "  compare   run several architecture configs on one layer; counters and error side by side\n"
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
     "  components the component library (energy per event, area, sources) and the ADC models\n"
+    "  hw        hardware architectures (crossbar/IMA/tile/chip): area, power, mapping a workload\n"
     "  archs     list the architecture presets, one line each\n"
     "  presets   the architecture presets with their parameters (or one preset's YAML)\n"
     "  version   print the version, the kernels this CPU can run and the one chosen\n"
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
         return cli_presets(argc - 1, argv + 1);
     if (strcmp(cmd, "components") == 0)
         return cli_components(argc - 1, argv + 1);
+    if (strcmp(cmd, "hw") == 0)
+        return cli_hw(argc - 1, argv + 1);
     if (strcmp(cmd, "archs") == 0)
         return cli_archs(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
