@@ -29,10 +29,10 @@ run() { # model colsum_limit ablation_limit noise_limit seeds levels noise_calib
     m=$1
     out=results/experiments/$m
     mkdir -p "$out"
-    for exp in colsum ablation noise; do
+    for exp in colsum ablation noise efficiency; do
         case $exp in
         colsum) extra="--limit $2" ;;
-        ablation) extra="--limit $3" ;;
+        ablation | efficiency) extra="--limit $3" ;;
         noise) extra="--limit $4 --seeds $5 --levels $6 --calib $7" ;;
         esac
         echo "== $m: cimsim experiment $exp $extra"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_experiment.sh CIMSIM SRCDIR: `cimsim experiment colsum|ablation|noise` on LeNet-5 with a
+# test_experiment.sh CIMSIM SRCDIR: `cimsim experiment colsum|ablation|noise|efficiency` on LeNet-5 with a
 # tiny limit: each runs and writes its files; a second run (other thread count) gives
 # byte-identical JSON, CSV and plot data; without gnuplot the data is still written with a
 # warning and exit 0; bad input fails with a message, a non-zero exit and no output file.
@@ -24,7 +24,7 @@ args() { # experiment -> its tiny options
     esac
 }
 
-for exp in colsum ablation noise; do
+for exp in colsum ablation noise efficiency; do
     # shellcheck disable=SC2046
     if "$CIMSIM" experiment $exp --model $M $(args $exp) --threads 2 --out "$T/a" > "$T/out" 2> "$T/err"; then
         ok
@@ -50,6 +50,15 @@ done
 grep -q '"setup": "zero_offset"' "$T/a/ablation.json" && ok || bad "ablation lacks Zero+Offset"
 grep -q '"setup": "recovery"' "$T/a/colsum.json" && ok || bad "colsum lacks the recovery setup"
 grep -q '"level": 0.059999999999999998\|"level": 0.06' "$T/a/noise.json" && ok || bad "noise lacks level 0.06"
+# efficiency: the four setups priced (energy by component, the isaac and raella specs), the
+# RAELLA/ISAAC ratios, and no wall times in its JSON
+for k in '"setup": "isaac"' '"setup": "raella"' '"energy_by_component"' '"energy_spec": "raella"' \
+    '"energy_spec": "isaac"' '"raella_vs_isaac"' '"throughput_vs_isaac"'; do
+    grep -q "$k" "$T/a/efficiency.json" && ok || bad "efficiency.json lacks $k"
+done
+grep -q '"seconds"' "$T/a/efficiency.json" && bad "efficiency.json holds wall times" || ok
+[ "$(grep -c '"energy_pj_per_inference": [1-9]' "$T/a/efficiency.json")" = 4 ] && ok ||
+    bad "efficiency.json: not four setups with energy"
 
 # no gnuplot: a warning, exit 0, data and script written, no plot
 CIMSIM_GNUPLOT=/nonexistent/gnuplot "$CIMSIM" experiment ablation --model $M --limit 16 --calib 1 --out "$T/c" \

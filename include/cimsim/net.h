@@ -15,6 +15,7 @@
 #include "config.h"
 #include "stats.h"
 #include "energy.h"
+#include "costrun.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,7 @@ typedef struct cim_eval_layer {
                                  0 when the layer has no 8-bit output to compare */
     cim_energy energy;        /* per inference, by component, with its Titanium factors
                                  (cim_eval_energy; zero until then) */
+    cim_hw_layer_map map;     /* on the hardware (cim_eval_hw; zero until then) */
 } cim_eval_layer;
 
 typedef struct cim_eval_result {
@@ -76,6 +78,8 @@ typedef struct cim_eval_result {
     int has_energy;                       /* cim_eval_energy filled the energies */
     char energy_spec[256];                /* the energy spec's name or path */
     cim_energy energy;                    /* all layers, per inference (totals / samples) */
+    int has_hw;                           /* cim_eval_hw filled hw and the layers' map */
+    cim_cost_hw_result hw;                /* area, throughput, TOPS/W on a hardware file */
 } cim_eval_result;
 
 /* Run `dataset` (fashion-mnist[:test|:train] or an .npy of inputs in the
@@ -100,6 +104,13 @@ cim_status cim_net_reference(cim_ctx *ctx, cim_net *net, const char *dataset, co
  * Sets has_energy; on error the result is left without energy. */
 cim_status cim_eval_energy(cim_ctx *ctx, const cim_energy_spec *spec, cim_eval_result *res);
 
+/* Map a result's layers onto hardware `hw_spec` (a built-in name or YAML
+ * path, cimsim/costrun.h cim_cost_hw): each layer with its K, N, groups,
+ * config and M = MACs per inference / (K x N x groups) vectors per group.
+ * Call after cim_eval_energy for TOPS/W and power (energy per inference).
+ * Sets has_hw; on error the result is left without it. */
+cim_status cim_eval_hw(cim_ctx *ctx, const char *hw_spec, cim_eval_result *res);
+
 /* Write results as JSON (n == 1: one object; n > 1: an array of them, one
  * per arch): samples, accuracy {reference, analog, agreement},
  * totals (as cim_stats_write_json), layers [{name, op_type, macs,
@@ -108,7 +119,11 @@ cim_status cim_eval_energy(cim_ctx *ctx, const cim_energy_spec *spec, cim_eval_r
  * energy_spec, energy_pj_per_inference, energy_by_component {adc, crossbar,
  * ...} (pJ per inference), titanium {energy_per_convert_pj, converts_per_mac,
  * macs (per inference), utilization}, at top level and per layer; without:
- * energy_pj_per_inference null. Written to a temporary
+ * energy_pj_per_inference null. With hardware (has_hw): hw, tile {power_mw,
+ * area_mm2}, chip {tiles, chips, power_w, peak_power_w, area_mm2,
+ * latency_ns, tops, tops_per_w, tops_per_mm2, inferences_per_s},
+ * area_by_component {level/component: mm2 per chip}, and per layer
+ * crossbars, copies, cycles_per_vector, time_ns; without: chip null. Written to a temporary
  * name and renamed: no partial file on failure. */
 cim_status cim_eval_write_json(cim_ctx *ctx, const char *path, const cim_eval_result *res, int n);
 

@@ -19,6 +19,9 @@ int cli_experiment(int argc, char **argv);
 int cli_components(int argc, char **argv);
 int cli_workload(int argc, char **argv);
 int cli_hw(int argc, char **argv);
+int cli_cost(int argc, char **argv);
+struct cim_cost_hw_result;
+void cli_print_hw(const struct cim_cost_hw_result *h, int has_energy); /* cmd_cost.c */
 
 /* Options: "--name value" or "--name=value". cli_opt returns the value of
  * argv[*i] if it is option `name` (advancing *i past a separate value), NULL

@@ -10,7 +10,7 @@ static const char usage[] =
     "usage: cimsim eval --model M.onnx [--dataset D] [--labels L.npy] [--limit N]\n"
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
-    "                   [--no-histogram] [--energy SPEC[,SPEC...]]\n"
+    "                   [--no-histogram] [--energy SPEC[,SPEC...]] [--hw NAME|FILE]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -51,6 +51,10 @@ static const char usage[] =
     "                   in --arch order. Default: the spec that lists the arch's preset\n"
     "                   name (raella for raella, raella-nospec, raella-static,\n"
     "                   zero-offset); an arch with none gets a note and no energy\n"
+    "  --hw NAME|FILE   hardware (docs/cost.md) to map the layers onto for area, latency,\n"
+    "                   throughput, TOPS/W, TOPS/mm2: a built-in name (isaac, isaac-16b,\n"
+    "                   raella), a YAML file, or none. Default: isaac for isaac, raella\n"
+    "                   for raella*; other archs get a note and no hardware figures\n"
     "\n"
     "example:\n"
     "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
@@ -182,7 +186,7 @@ int cli_eval(int argc, char **argv)
 {
     const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *archs = "raella";
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
-    const char *energy_s = NULL;
+    const char *energy_s = NULL, *hw_s = NULL;
     long limit = 0, threads = 0, batch = 64;
     int progress = 0, hist = 1, err = 0;
     for (int i = 1; i < argc; i++) {
@@ -203,6 +207,8 @@ int cli_eval(int argc, char **argv)
             plan_path = v;
         } else if ((v = cli_opt(argc, argv, &i, "--energy", &err))) {
             energy_s = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--hw", &err))) {
+            hw_s = v;
         } else if ((v = cli_opt(argc, argv, &i, "--csv", &err))) {
             csv = v;
         } else if ((v = cli_opt(argc, argv, &i, "--noise", &err))) {
@@ -355,8 +361,26 @@ int cli_eval(int argc, char **argv)
             n = 0;
             goto done;
         }
+        const char *hws = hw_s ? (strcmp(hw_s, "none") ? hw_s : NULL) : cim_cost_hw_default(arch[a].name);
+        if (!hws && !hw_s)
+            fprintf(stderr, "note: no hardware file for arch %s: no area or throughput (give --hw NAME|FILE)\n",
+                    arch[a].name);
+        if (hws && (st = cim_eval_hw(ctx, hws, &res[a])) != CIM_OK) {
+            if (hw_s) { /* asked for: an error */
+                cli_fail("eval", ctx, st);
+                for (int b = 0; b <= a; b++)
+                    cim_eval_result_free(ctx, &res[b]);
+                n = 0;
+                goto done;
+            }
+            fprintf(stderr, "note: arch %s on hardware %s: %s (no hardware figures)\n", arch[a].name, hws,
+                    cim_ctx_errmsg(ctx));
+            st = CIM_OK;
+        }
         print_result(&res[a]);
         print_energy(&res[a]);
+        if (res[a].has_hw)
+            cli_print_hw(&res[a].hw, res[a].has_energy);
         fflush(stdout);
     }
     if (n > 1) {

@@ -11,7 +11,7 @@
 #include "exp_common.h"
 
 static const char usage[] =
-    "usage: cimsim experiment colsum|ablation|noise --model M.onnx [options]\n"
+    "usage: cimsim experiment colsum|ablation|noise|efficiency --model M.onnx [options]\n"
     "\n"
     "The RAELLA thesis' experiments on your network (docs/experiments.md):\n"
     "  colsum    column-sum distributions and ADC saturation (thesis Fig. 3-1): a 512x512\n"
@@ -23,6 +23,9 @@ static const char usage[] =
     "            (thesis Table 6.1)\n"
     "  noise     accuracy drop against gaussian_colsum noise E for the four ablation setups\n"
     "            (thesis Fig. 7-2), slicings recompiled at every level and seed\n"
+    "  efficiency  energy per inference by component through the four ablation setups\n"
+    "            (thesis Fig. 7-1) and RAELLA against ISAAC, with and without speculation:\n"
+    "            energy efficiency and throughput (thesis Fig. 6-1)\n"
     "\n"
     "Each prints a table and writes DIR/<experiment>.json (deterministic: the same\n"
     "bits for the same options and seeds), .csv, .dat and .gp (gnuplot data and script:\n"
@@ -595,13 +598,13 @@ int cli_experiment(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(exp_env *);
-    } exps[] = {{"colsum", exp_colsum}, {"ablation", exp_ablation}, {"noise", exp_noise}};
+    } exps[] = {{"colsum", exp_colsum}, {"ablation", exp_ablation}, {"noise", exp_noise}, {"efficiency", exp_efficiency}};
     int which = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (int)(sizeof exps / sizeof exps[0]); i++)
         if (strcmp(argv[1], exps[i].name) == 0)
             which = i;
     if (which < 0) {
-        cli_error("experiment", "unknown experiment '%s' (experiments: colsum, ablation, noise)", argv[1]);
+        cli_error("experiment", "unknown experiment '%s' (experiments: colsum, ablation, noise, efficiency)", argv[1]);
         return 2;
     }
     char cmd[64];

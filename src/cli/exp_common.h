@@ -74,6 +74,7 @@ int cli_experiment(int argc, char **argv);
 int exp_colsum(exp_env *e);
 int exp_ablation(exp_env *e);
 int exp_noise(exp_env *e);
+int exp_efficiency(exp_env *e); /* exp_efficiency.c */
 
 /* The arch of a setup with noise E (E > 0: gaussian_colsum, else none) and a
  * seed applied to the base and every per-layer override. Returns 0, or 1

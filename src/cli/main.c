@@ -18,6 +18,7 @@ static const char usage[] =
     "  mvm       one layer's products through a simulated crossbar (NPY in, NPY + JSON out)\n"
     "  components the component library (energy per event, area, sources) and the ADC models\n"
     "  hw        hardware architectures (crossbar/IMA/tile/chip): area, power, mapping a workload\n"
+    "  cost      a network's energy, area and throughput without data (shapes + statistics)\n"
     "  archs     list the architecture presets, one line each\n"
     "  presets   the architecture presets with their parameters (or one preset's YAML)\n"
     "  version   print the version, the kernels this CPU can run and the one chosen\n"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
         return cli_components(argc - 1, argv + 1);
     if (strcmp(cmd, "hw") == 0)
         return cli_hw(argc - 1, argv + 1);
+    if (strcmp(cmd, "cost") == 0)
+        return cli_cost(argc - 1, argv + 1);
     if (strcmp(cmd, "archs") == 0)
         return cli_archs(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)

@@ -3,6 +3,7 @@
 #include "cimsim/net.h"
 #include "../lib/internal.h"
 #include "../lib/json_out.h"
+#include "../cost/costrun_json.h"
 
 static json_t *slices(const int *w, int n)
 {
@@ -14,30 +15,11 @@ static json_t *slices(const int *w, int n)
 
 static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
 
-/* energy_pj_per_inference, energy_by_component, titanium (null without energy). */
-static int energy_json(json_t *o, const cim_energy *e, int has)
-{
-    if (!has)
-        return json_object_set_new(o, "energy_pj_per_inference", json_null());
-    json_t *by = json_object(), *ti = json_object();
-    int bad = !by || !ti;
-    for (int i = 0; i < CIM_ENERGY_PARTS && !bad; i++)
-        bad |= json_object_set_new(by, cim_energy_part_name((cim_energy_part)i), json_real(e->pj[i]));
-    if (!bad) {
-        bad |= json_object_set_new(ti, "energy_per_convert_pj", json_real(e->titanium.energy_per_convert_pj));
-        bad |= json_object_set_new(ti, "converts_per_mac", json_real(e->titanium.converts_per_mac));
-        bad |= json_object_set_new(ti, "macs", json_real(e->titanium.macs));
-        bad |= json_object_set_new(ti, "utilization", json_real(e->titanium.utilization));
-    }
-    bad |= json_object_set_new(o, "energy_pj_per_inference", json_real(e->total_pj));
-    bad |= json_object_set(o, "energy_by_component", by);
-    bad |= json_object_set(o, "titanium", ti);
-    json_decref(by);
-    json_decref(ti);
-    return bad;
-}
+/* energy_pj_per_inference, energy_by_component, titanium (null without energy):
+ * src/cost/costrun_json.c, shared with `cimsim cost`. */
+#define energy_json cim__energy_json
 
-static json_t *layer_json(const cim_eval_layer *L, int has_energy)
+static json_t *layer_json(const cim_eval_layer *L, int has_energy, int has_hw)
 {
     json_t *o = json_object();
     if (!o)
@@ -69,6 +51,7 @@ static json_t *layer_json(const cim_eval_layer *L, int has_energy)
         bad |= json_object_set_new(o, "mean_abs_error", json_null());
     bad |= json_object_set_new(o, "error_outputs", json_integer((json_int_t)L->err_count));
     bad |= energy_json(o, &L->energy, has_energy);
+    bad |= cim__map_json(o, &L->map, has_hw);
     json_t *st = cim__stats_json(s, &L->info);
     bad |= json_object_set_new(o, "stats", st);
     if (bad || !st) {
@@ -101,8 +84,9 @@ static json_t *result_json(const cim_eval_result *r)
         if (r->has_energy)
             bad |= json_object_set_new(o, "energy_spec", json_string(r->energy_spec));
         bad |= energy_json(o, &r->energy, r->has_energy);
+        bad |= cim__hw_json(o, &r->hw, r->has_hw);
         for (int i = 0; i < r->n_layers && !bad; i++) {
-            json_t *l = layer_json(&r->layers[i], r->has_energy);
+            json_t *l = layer_json(&r->layers[i], r->has_energy, r->has_hw);
             bad |= !l || json_array_append_new(layers, l);
         }
         bad |= json_object_set(o, "layers", layers);
