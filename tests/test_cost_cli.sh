@@ -54,4 +54,21 @@ if "$CLI" cost --arch raella --workload resnet18 --stats "$T/bad.json" >"$T/b3.t
 grep -q "bad.json: layers\[0\].stats.adc_converts" "$T/b3.txt" || fail "bad stats not named: $(cat "$T/b3.txt")"
 if "$CLI" cost --arch raella --workload resnet18 --hw /nonexistent/hw.yaml >"$T/b4.txt" 2>&1; then fail "bad hw accepted"; fi
 grep -q "/nonexistent/hw.yaml" "$T/b4.txt" || fail "bad hw not named: $(cat "$T/b4.txt")"
+# --model: the shapes of one sample through the model, as `cimsim workload --model` writes them
+"$CLI" cost --arch raella --model "$SRC/models/resnet8.onnx" --stats "$T/e.json" --json "$T/m.json" >"$T/m.txt" 2>&1 \
+    || fail "cost --model: $(cat "$T/m.txt")"
+"$CLI" workload --model "$SRC/models/resnet8.onnx" --out "$T/r8.yaml" >/dev/null 2>&1 || fail "workload --model"
+"$CLI" cost --arch raella --workload "$T/r8.yaml" --stats "$T/e.json" --json "$T/w.json" >/dev/null 2>&1 \
+    || fail "cost --workload of the same model"
+python3 - "$T/m.json" "$T/w.json" <<'PY' || fail "cost --model differs from cost --workload of its workload file"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["energy_pj_per_inference"] == b["energy_pj_per_inference"]
+assert a["titanium"]["macs"] == b["titanium"]["macs"] == 9345920
+PY
+if "$CLI" cost --arch raella --model "$T/nope.onnx" >"$T/b5.txt" 2>&1; then fail "missing model accepted"; fi
+grep -q "nope.onnx" "$T/b5.txt" || fail "missing model not named: $(cat "$T/b5.txt")"
+if "$CLI" cost --arch raella --model "$SRC/models/resnet8.onnx" --workload resnet18 >"$T/b6.txt" 2>&1; then
+    fail "--model with --workload accepted"
+fi
 echo "ok"

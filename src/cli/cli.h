@@ -41,6 +41,13 @@ int cli_fail(const char *cmd, cim_ctx *ctx, cim_status st);
 int cli_noise_args(const char *cmd, const char *noise_s, const char *seed_s, double *noise, long long *seed);
 void cli_apply_noise(cim_xbar_config *cfg, double noise, long long seed);
 
+/* A workload (cimsim/workload.h) from one sample of `dataset` through an
+ * ONNX model: its weight layers as GEMMs. out->layers is malloc'ed (free()).
+ * Errors are printed as "cimsim <cmd>: ...". Returns 0 or 1. */
+struct cim_workload;
+int cli_workload_from_model(cim_ctx *ctx, const char *cmd, const char *model, const char *dataset, const char *name,
+                            const char *eval_json, struct cim_workload *out);
+
 /* A context with `threads` threads (0 = default). */
 cim_ctx *cli_ctx(const char *cmd, int threads, int verbose);
 

@@ -2,14 +2,15 @@
  * without data (include/cimsim/costrun.h, docs/energy.md "Cost without
  * data"), and the hardware table `cimsim eval` prints too. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cimsim/cimsim.h"
 #include "cimsim/costrun.h"
 #include "cli.h"
 
 static const char usage[] =
-    "usage: cimsim cost --arch A (--workload W | --model M.onnx) [--stats EVAL.json] [--hw NAME|FILE]\n"
-    "                   [--energy SPEC] [--json OUT]\n"
+    "usage: cimsim cost --arch A (--workload W | --model M.onnx [--dataset D]) [--stats EVAL.json]\n"
+    "                   [--hw NAME|FILE] [--energy SPEC] [--json OUT]\n"
     "\n"
     "Energy per inference (by component, Titanium factors), area, latency, throughput,\n"
     "TOPS/W and TOPS/mm2 of a network on an architecture, from its layer shapes and\n"
@@ -18,7 +19,9 @@ static const char usage[] =
     "  --arch A         a preset or YAML architecture (per-layer configs from its layers:)\n"
     "  --workload W     a bundled workload (resnet18, resnet50, mobilenetv2, bert-large-ffn)\n"
     "                   or a workload YAML file (docs/workloads.md)\n"
-    "  --model M.onnx   not here: write its workload first with `cimsim workload --model`\n"
+    "  --model M.onnx   an ONNX model: its layers' shapes from one sample of --dataset\n"
+    "                   (as `cimsim workload --model` writes them)\n"
+    "  --dataset D      the dataset for --model (default fashion-mnist:test)\n"
     "  --stats E.json   rates from a previous `cimsim eval --json`: a layer of the same name,\n"
     "                   else the MAC-weighted average of the eval's layers of the same kind\n"
     "                   (conv or linear). Without it the rates are stated assumptions\n"
@@ -48,6 +51,7 @@ void cli_print_hw(const cim_cost_hw_result *h, int has_energy)
 
 int cli_cost(int argc, char **argv)
 {
+    const char *dataset = "fashion-mnist:test";
     const char *arch_s = NULL, *wl_s = NULL, *model = NULL, *stats = NULL, *hw = NULL, *energy = NULL, *json = NULL;
     const char *v;
     int err = 0;
@@ -61,6 +65,8 @@ int cli_cost(int argc, char **argv)
             wl_s = v;
         } else if ((v = cli_opt(argc, argv, &i, "--model", &err))) {
             model = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dataset", &err))) {
+            dataset = v;
         } else if ((v = cli_opt(argc, argv, &i, "--stats", &err))) {
             stats = v;
         } else if ((v = cli_opt(argc, argv, &i, "--hw", &err))) {
@@ -80,9 +86,8 @@ int cli_cost(int argc, char **argv)
         fprintf(stderr, "cimsim cost: --arch and --workload are required\n%s", usage);
         return 2;
     }
-    if (model) {
-        fprintf(stderr, "cimsim cost: --model %s: write its workload with `cimsim workload --model %s --out W.yaml` "
-                "and give --workload W.yaml\n", model, model);
+    if (model && wl_s) {
+        fprintf(stderr, "cimsim cost: give --workload or --model, not both\n");
         return 2;
     }
     cim_ctx *ctx = NULL;
@@ -97,8 +102,16 @@ int cli_cost(int argc, char **argv)
     memset(&r, 0, sizeof r);
     int rc = 1;
     cim_status st = cim_arch_load(ctx, arch_s, &arch);
-    if (!st)
+    if (st) {
+        rc = cli_fail("cost", ctx, st);
+        goto done;
+    }
+    if (model) { /* the model's shapes, as `cimsim workload --model` reads them */
+        if (cli_workload_from_model(ctx, "cost", model, dataset, NULL, NULL, &wl) != 0)
+            goto done; /* wl.layers is malloc'ed: freed below */
+    } else {
         st = cim_workload_load(ctx, wl_s, &wl);
+    }
     cim_cost_options o = {energy, hw, stats};
     if (!st)
         st = cim_cost_network(ctx, &arch, &wl, &o, &r);
@@ -145,7 +158,10 @@ int cli_cost(int argc, char **argv)
     rc = 0;
 done:
     cim_cost_result_free(ctx, &r);
-    cim_workload_free(ctx, &wl);
+    if (model)
+        free(wl.layers);
+    else
+        cim_workload_free(ctx, &wl);
     cim_ctx_destroy(ctx);
     return rc;
 }
