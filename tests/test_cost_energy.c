@@ -127,7 +127,9 @@ static void test_defaults(void **state)
     assert_string_equal(cim_energy_spec_default("raella-nospec"), "raella");
     assert_string_equal(cim_energy_spec_default("zero-offset"), "raella");
     assert_string_equal(cim_energy_spec_default("digital-cim"), "digital-cim");
-    assert_null(cim_energy_spec_default("timely-like"));
+    assert_string_equal(cim_energy_spec_default("timely-like"), "timely-like");
+    assert_string_equal(cim_energy_spec_default("ibm-pcm-like"), "ibm-pcm-like");
+    assert_null(cim_energy_spec_default("timely"));
     assert_null(cim_energy_spec_default("./raella.yaml"));
     int n = 0;
     for (const char *const *p = cim_energy_spec_names(); *p; p++, n++)

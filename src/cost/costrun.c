@@ -11,7 +11,8 @@ const char *cim_cost_hw_default(const char *arch)
 {
     if (!arch)
         return NULL;
-    if (!strcmp(arch, "isaac") || !strcmp(arch, "isaac-16b"))
+    if (!strcmp(arch, "isaac") || !strcmp(arch, "isaac-16b") || !strcmp(arch, "digital-cim") ||
+        !strcmp(arch, "timely-like") || !strcmp(arch, "ibm-pcm-like"))
         return arch;
     if (!strncmp(arch, "raella", 6) && (arch[6] == 0 || arch[6] == '-'))
         return "raella";
