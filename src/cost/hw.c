@@ -14,7 +14,7 @@
 
 #define HW_FILE_MAX (1 << 20)
 
-/* The built-in files (generated from data/hw/NAME.yaml by data/hw/embed.cmake). */
+/* The built-in files (generated from data/hw/NAME.yaml by cmake/embed_yaml.cmake). */
 extern const char *const cim__hw_names[];
 extern const char *const cim__hw_texts[];
 

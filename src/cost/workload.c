@@ -14,7 +14,7 @@
 #include <yaml.h>
 #include "lib/internal.h"
 
-/* The bundled workloads: workloads/NAME.yaml, embedded by workloads/embed.cmake
+/* The bundled workloads: workloads/NAME.yaml, embedded by cmake/embed_yaml.cmake
  * into the generated workloads.c (NULL-terminated, same order). */
 extern const char *const cim__workload_names[];
 extern const char *const cim__workload_texts[];
