@@ -13,3 +13,6 @@ if [ -x build/bench/bench_kernels ]; then
     echo "== column-sum kernels vs oneDNN, one thread (bench_kernels) =="
     build/bench/bench_kernels 64 512 512
 fi
+echo
+echo "== IR drop: IBM stepwise vs event-driven vs transfer weights, one column (bench_irdrop) =="
+build/bench/bench_irdrop --reps 5

@@ -49,3 +49,8 @@ run resnet8        500   1000     300   3     $ALL_LEVELS  5
 run transformer    500   1000     300   3     $ALL_LEVELS  5
 run mobilenetv2    200    500     100   2     $FEW_LEVELS  3
 run resnet8_qop    500   1000     200   2     $FEW_LEVELS  5
+
+# Is analog worth its noise? (docs/analog_vs_digital.md): the capacitor sweep on LeNet-5 (6 min)
+echo "== lenet5: cimsim experiment analog-vs-digital --limit 500 --seeds 3"
+"$CIMSIM" experiment analog-vs-digital --model models/lenet5.onnx --threads "$THREADS" --limit 500 --seeds 3 \
+    > results/experiments/lenet5/analog_vs_digital.txt

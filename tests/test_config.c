@@ -2,6 +2,7 @@
  * bad input: unknown keys, bad values, bad slicings, syntax errors, missing
  * files. Each error must name the file and the key. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,25 @@
 /* The repository's presets/ folder (the files the library embeds). */
 #define PRESET_DIR CIMSIM_TEST_DATA "/../../presets"
 
+static int analog_equal(const cim_analog_config *a, const cim_analog_config *b)
+{
+    return a->g_on_us == b->g_on_us && a->g_off_us == b->g_off_us && a->v_read == b->v_read &&
+           a->t_pulse_ns == b->t_pulse_ns && a->drive == b->drive && a->temperature_k == b->temperature_k &&
+           a->adcs_per_crossbar == b->adcs_per_crossbar && a->read_noise_rel == b->read_noise_rel &&
+           a->read_noise_us == b->read_noise_us && a->c_int_ff == b->c_int_ff && a->adc_noise_lsb == b->adc_noise_lsb &&
+           a->prog_sigma_us == b->prog_sigma_us && a->prog_sigma_rel == b->prog_sigma_rel &&
+           a->pcm_prog_noise == b->pcm_prog_noise && a->stuck_on == b->stuck_on && a->stuck_off == b->stuck_off &&
+           a->adc_offset_lsb == b->adc_offset_lsb && a->adc_gain_sigma == b->adc_gain_sigma &&
+           a->zero_leak == b->zero_leak && a->pcm_drift == b->pcm_drift && a->t_inference_s == b->t_inference_s &&
+           a->t0_s == b->t0_s && a->drift_compensation == b->drift_compensation &&
+           a->pcm_read_noise == b->pcm_read_noise && a->t_read_ns == b->t_read_ns && a->ir_drop == b->ir_drop &&
+           a->r_wire_ohm == b->r_wire_ohm && a->v_col == b->v_col && a->v_idle == b->v_idle;
+}
+
 static int cfg_equal(const cim_xbar_config *a, const cim_xbar_config *b)
 {
+    if (!analog_equal(&a->analog, &b->analog))
+        return 0;
     if (a->rows != b->rows || a->cols != b->cols || a->encoding != b->encoding || a->flip != b->flip ||
         a->input_encoding != b->input_encoding || a->zx != b->zx || a->n_weight_slices != b->n_weight_slices ||
         a->n_input_slices != b->n_input_slices || a->speculation != b->speculation ||
@@ -40,6 +58,7 @@ static void set_slices(int *n, int *dst, int count, int width)
 static void old_preset(const char *name, cim_xbar_config *c)
 {
     cim_config_default(c);
+    c->analog.adcs_per_crossbar = 4; /* issue 6: four ADCs per RAELLA crossbar (thesis 5.1) */
     if (strcmp(name, "isaac") == 0) {
         c->rows = c->cols = 128;
         c->encoding = CIM_ENC_OFFSET;
@@ -50,6 +69,7 @@ static void old_preset(const char *name, cim_xbar_config *c)
         c->dac_bits = 1;
         c->adc.bits = 8;
         c->adc.is_signed = 0;
+        c->analog.adcs_per_crossbar = 1; /* issue 6: one ADC per ISAAC crossbar */
     } else if (strcmp(name, "raella") == 0 || strcmp(name, "zero-offset") == 0) {
         c->n_input_slices = 3;
         c->input_slices[0] = 4;
@@ -97,9 +117,11 @@ static void test_presets(void **state)
         if (!cfg_equal(&c, &want))
             fail_msg("preset %s moved", old[i]);
     }
-    /* raella-nospec is exactly the defaults */
+    /* raella-nospec is exactly the defaults, but for its four ADCs per
+     * crossbar (the defaults' 0, one per column, fits any cols) */
     cim_xbar_config d;
     cim_config_default(&d);
+    d.analog.adcs_per_crossbar = 4;
     cim_config_preset(ctx, "raella-nospec", &c);
     assert_true(cfg_equal(&c, &d));
     /* the issue's definitions */
@@ -747,6 +769,380 @@ static void test_digital_exact(void **state)
     assert_true(ran >= 1);
 }
 
+/* ---- the analog block (cimsim/analog.h, YAML `analog:`) ---- */
+
+/* Every key parses into its field. */
+static void test_analog_yaml_good(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    cim_xbar_config c;
+    assert_int_equal(load_text(ctx, "an.yaml",
+                               "encoding: offset\n"
+                               "analog:\n"
+                               "  g_on_us: 25\n  g_off_us: 0.5\n  v_read: 0.3\n  t_pulse_ns: 2.5\n"
+                               "  drive: amplitude\n  temperature_k: 350\n  adcs_per_crossbar: 8\n"
+                               "  read_noise_rel: 0.01\n  read_noise_us: 0.2\n  c_int_ff: 100\n"
+                               "  adc_noise_lsb: 0.3\n  prog_sigma_us: 0.4\n  prog_sigma_rel: 0.02\n"
+                               "  pcm_prog_noise: true\n  stuck_on: 0.001\n  stuck_off: 0.002\n"
+                               "  adc_offset_lsb: 0.5\n  adc_gain_sigma: 0.01\n  zero_leak: yes\n"
+                               "  pcm_drift: on\n  t_inference_s: 86400\n  t0_s: 10\n"
+                               "  drift_compensation: true\n  pcm_read_noise: per_read\n  t_read_ns: 100\n"
+                               "  ir_drop: time\n  r_wire_ohm: 0.3\n  v_col: 0.41\n  v_idle: 0.42\n",
+                               &c),
+                     CIM_OK);
+    const cim_analog_config *a = &c.analog;
+    assert_true(a->g_on_us == 25 && a->g_off_us == 0.5 && a->v_read == 0.3 && a->t_pulse_ns == 2.5);
+    assert_int_equal(a->drive, CIM_DRIVE_AMPLITUDE);
+    assert_true(a->temperature_k == 350);
+    assert_int_equal(a->adcs_per_crossbar, 8);
+    assert_true(a->read_noise_rel == 0.01 && a->read_noise_us == 0.2 && a->c_int_ff == 100);
+    assert_true(a->adc_noise_lsb == 0.3 && a->prog_sigma_us == 0.4 && a->prog_sigma_rel == 0.02);
+    assert_true(a->pcm_prog_noise);
+    assert_true(a->stuck_on == 0.001 && a->stuck_off == 0.002);
+    assert_true(a->adc_offset_lsb == 0.5 && a->adc_gain_sigma == 0.01);
+    assert_true(a->zero_leak && a->pcm_drift && a->drift_compensation);
+    assert_true(a->t_inference_s == 86400 && a->t0_s == 10 && a->t_read_ns == 100);
+    assert_int_equal(a->pcm_read_noise, CIM_PCM_READ_PER_READ);
+    assert_int_equal(a->ir_drop, CIM_IR_TIME);
+    assert_true(a->r_wire_ohm == 0.3 && a->v_col == 0.41 && a->v_idle == 0.42);
+    assert_true(cim_analog_active(a));
+    /* every enum value by name; keys left out keep the defaults (or the base's) */
+    static const char *const drives[] = {"pulse_count", "pulse_width", "amplitude"};
+    static const char *const irs[] = {"none", "static", "time"};
+    static const char *const pcmr[] = {"off", "static", "per_read"};
+    for (int i = 0; i < 3; i++) {
+        char text[160];
+        snprintf(text, sizeof text, "base: ibm-pcm-like\nanalog: {drive: %s, ir_drop: %s, pcm_read_noise: %s}\n",
+                 drives[i], irs[i], pcmr[i]);
+        assert_int_equal(load_text(ctx, "en.yaml", text, &c), CIM_OK);
+        assert_int_equal((int)c.analog.drive, i);
+        assert_int_equal((int)c.analog.ir_drop, i);
+        assert_int_equal((int)c.analog.pcm_read_noise, i);
+        assert_string_equal(cim_drive_name(c.analog.drive), drives[i]);
+        assert_string_equal(cim_ir_drop_name(c.analog.ir_drop), irs[i]);
+        assert_string_equal(cim_pcm_read_name(c.analog.pcm_read_noise), pcmr[i]);
+        assert_true(c.analog.g_on_us == 25.0); /* from the base */
+        assert_true(c.analog.t0_s == 20.0);
+    }
+    /* an empty mapping changes nothing */
+    cim_xbar_config d;
+    cim_config_default(&d);
+    assert_int_equal(load_text(ctx, "em.yaml", "analog: {}\n", &c), CIM_OK);
+    assert_true(cfg_equal(&c, &d));
+    cim_ctx_destroy(ctx);
+}
+
+/* Bad keys and values: CIM_ERR_CONFIG naming the file, the key and its line. */
+static void test_analog_yaml_bad(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    expect_yaml_error(ctx, "rows: 128\nanalog:\n  g_on_us: 100\n  g_of_us: 5\n", CIM_ERR_CONFIG, "analog.g_of_us");
+    expect_yaml_error(ctx, "rows: 128\nanalog:\n  g_on_us: 100\n  g_of_us: 5\n", CIM_ERR_CONFIG, "bad.yaml:4:");
+    expect_yaml_error(ctx, "analog: 3\n", CIM_ERR_CONFIG, "analog");
+    expect_yaml_error(ctx, "analog: [1]\n", CIM_ERR_CONFIG, "analog");
+    expect_yaml_error(ctx, "analog:\n  v_read: high\n", CIM_ERR_CONFIG, "analog.v_read");
+    expect_yaml_error(ctx, "analog:\n  v_read: high\n", CIM_ERR_CONFIG, ":2:");
+    expect_yaml_error(ctx, "analog:\n  v_read: 0\n", CIM_ERR_CONFIG, "analog.v_read");
+    expect_yaml_error(ctx, "analog:\n  g_on_us: -3\n", CIM_ERR_CONFIG, "analog.g_on_us");
+    expect_yaml_error(ctx, "analog:\n  g_off_us: -1\n", CIM_ERR_CONFIG, "analog.g_off_us");
+    expect_yaml_error(ctx, "analog: {g_on_us: 10, g_off_us: 20}\n", CIM_ERR_CONFIG, "analog.g_off_us");
+    expect_yaml_error(ctx, "analog: {g_on_us: 10, g_off_us: 10}\n", CIM_ERR_CONFIG, "analog.g_on_us");
+    expect_yaml_error(ctx, "analog:\n  t_pulse_ns: -1\n", CIM_ERR_CONFIG, "analog.t_pulse_ns");
+    expect_yaml_error(ctx, "analog:\n  drive: pwm\n", CIM_ERR_CONFIG, "analog.drive");
+    expect_yaml_error(ctx, "analog:\n  drive: pwm\n", CIM_ERR_CONFIG, "pulse_width");
+    expect_yaml_error(ctx, "analog:\n  temperature_k: 0\n", CIM_ERR_CONFIG, "analog.temperature_k");
+    expect_yaml_error(ctx, "analog:\n  adcs_per_crossbar: -1\n", CIM_ERR_CONFIG, "analog.adcs_per_crossbar");
+    expect_yaml_error(ctx, "analog:\n  adcs_per_crossbar: 1.5\n", CIM_ERR_CONFIG, "analog.adcs_per_crossbar");
+    expect_yaml_error(ctx, "cols: 64\nanalog:\n  adcs_per_crossbar: 65\n", CIM_ERR_CONFIG, "analog.adcs_per_crossbar");
+    expect_yaml_error(ctx, "analog:\n  read_noise_rel: -0.1\n", CIM_ERR_CONFIG, "analog.read_noise_rel");
+    expect_yaml_error(ctx, "analog:\n  read_noise_us: inf\n", CIM_ERR_CONFIG, "analog.read_noise_us");
+    expect_yaml_error(ctx, "analog:\n  c_int_ff: -5\n", CIM_ERR_CONFIG, "analog.c_int_ff");
+    expect_yaml_error(ctx, "analog:\n  adc_noise_lsb: nan\n", CIM_ERR_CONFIG, "analog.adc_noise_lsb");
+    expect_yaml_error(ctx, "analog:\n  prog_sigma_us: -1\n", CIM_ERR_CONFIG, "analog.prog_sigma_us");
+    expect_yaml_error(ctx, "analog:\n  prog_sigma_rel: x\n", CIM_ERR_CONFIG, "analog.prog_sigma_rel");
+    expect_yaml_error(ctx, "analog:\n  pcm_prog_noise: 2\n", CIM_ERR_CONFIG, "analog.pcm_prog_noise");
+    expect_yaml_error(ctx, "analog:\n  stuck_on: 1.5\n", CIM_ERR_CONFIG, "analog.stuck_on");
+    expect_yaml_error(ctx, "analog:\n  stuck_off: -0.5\n", CIM_ERR_CONFIG, "analog.stuck_off");
+    expect_yaml_error(ctx, "analog: {stuck_on: 0.6, stuck_off: 0.5}\n", CIM_ERR_CONFIG, "stuck_off");
+    expect_yaml_error(ctx, "analog:\n  adc_offset_lsb: -2\n", CIM_ERR_CONFIG, "analog.adc_offset_lsb");
+    expect_yaml_error(ctx, "analog:\n  adc_gain_sigma: -0.1\n", CIM_ERR_CONFIG, "analog.adc_gain_sigma");
+    expect_yaml_error(ctx, "analog:\n  zero_leak: sometimes\n", CIM_ERR_CONFIG, "analog.zero_leak");
+    expect_yaml_error(ctx, "analog:\n  pcm_drift: [true]\n", CIM_ERR_CONFIG, "analog.pcm_drift");
+    expect_yaml_error(ctx, "analog:\n  t_inference_s: -1\n", CIM_ERR_CONFIG, "analog.t_inference_s");
+    expect_yaml_error(ctx, "analog:\n  t0_s: 0\n", CIM_ERR_CONFIG, "analog.t0_s");
+    expect_yaml_error(ctx, "analog:\n  drift_compensation: maybe\n", CIM_ERR_CONFIG, "analog.drift_compensation");
+    expect_yaml_error(ctx, "analog:\n  pcm_read_noise: always\n", CIM_ERR_CONFIG, "analog.pcm_read_noise");
+    expect_yaml_error(ctx, "analog:\n  t_read_ns: 0\n", CIM_ERR_CONFIG, "analog.t_read_ns");
+    expect_yaml_error(ctx, "analog:\n  ir_drop: dynamic\n", CIM_ERR_CONFIG, "analog.ir_drop");
+    expect_yaml_error(ctx, "analog:\n  r_wire_ohm: -0.1\n", CIM_ERR_CONFIG, "analog.r_wire_ohm");
+    expect_yaml_error(ctx, "analog:\n  v_col: 0\n", CIM_ERR_CONFIG, "analog.v_col");
+    expect_yaml_error(ctx, "analog:\n  v_idle: -0.4\n", CIM_ERR_CONFIG, "analog.v_idle");
+    /* relations to the rest of the config */
+    expect_yaml_error(ctx, "analog: {zero_leak: true}\n", CIM_ERR_CONFIG, "analog.zero_leak");
+    expect_yaml_error(ctx, "base: digital-cim\nanalog: {c_int_ff: 10}\n", CIM_ERR_CONFIG, "analog.c_int_ff");
+    expect_yaml_error(ctx, "base: digital-cim\nanalog: {ir_drop: static}\n", CIM_ERR_CONFIG, "adc: none");
+    /* the physical mapping alone is fine with adc: none */
+    cim_xbar_config c;
+    assert_int_equal(load_text(ctx, "dg.yaml", "base: digital-cim\nanalog: {g_on_us: 100, drive: amplitude}\n", &c),
+                     CIM_OK);
+    cim_ctx_destroy(ctx);
+}
+
+static void expect_analog_invalid(cim_ctx *ctx, const cim_xbar_config *c, const char *needle)
+{
+    assert_int_equal(cim_config_validate(ctx, c, "cfg-x"), CIM_ERR_CONFIG);
+    if (!strstr(cim_ctx_errmsg(ctx), needle) || !strstr(cim_ctx_errmsg(ctx), "cfg-x"))
+        fail_msg("message '%s' should name cfg-x and '%s'", cim_ctx_errmsg(ctx), needle);
+}
+
+/* cim_config_validate on configs built in code (no YAML). */
+static void test_analog_validate(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    cim_xbar_config d, c;
+    cim_config_default(&d);
+    assert_int_equal(cim_config_validate(ctx, &d, "cfg-x"), CIM_OK);
+    assert_false(cim_analog_active(&d.analog));
+    assert_true(d.analog.g_on_us == 750.0 && d.analog.g_off_us == 50.0); /* 1.333 kOhm / 20 kOhm, as the cost model */
+#define BAD(stmt, needle)                                                                                      \
+    do {                                                                                                       \
+        c = d;                                                                                                 \
+        stmt;                                                                                                  \
+        expect_analog_invalid(ctx, &c, needle);                                                                \
+    } while (0)
+    BAD(c.analog.g_on_us = 40.0, "analog.g_on_us");
+    BAD(c.analog.g_off_us = -1.0, "analog.g_off_us");
+    BAD(c.analog.g_on_us = NAN, "analog.g_on_us");
+    BAD(c.analog.v_read = 0.0, "analog.v_read");
+    BAD(c.analog.t_pulse_ns = -1.0, "analog.t_pulse_ns");
+    BAD(c.analog.drive = (cim_drive)7, "analog.drive");
+    BAD(c.analog.temperature_k = 0.0, "analog.temperature_k");
+    BAD(c.analog.adcs_per_crossbar = -1, "analog.adcs_per_crossbar");
+    BAD(c.analog.adcs_per_crossbar = c.cols + 1, "analog.adcs_per_crossbar");
+    BAD(c.analog.read_noise_rel = -0.1, "analog.read_noise_rel");
+    BAD(c.analog.read_noise_us = INFINITY, "analog.read_noise_us");
+    BAD(c.analog.c_int_ff = -1.0, "analog.c_int_ff");
+    BAD(c.analog.adc_noise_lsb = NAN, "analog.adc_noise_lsb");
+    BAD(c.analog.prog_sigma_us = -1.0, "analog.prog_sigma_us");
+    BAD(c.analog.prog_sigma_rel = -1.0, "analog.prog_sigma_rel");
+    BAD(c.analog.stuck_on = 1.01, "analog.stuck_on");
+    BAD(c.analog.stuck_off = -0.01, "analog.stuck_off");
+    BAD((c.analog.stuck_on = 0.5, c.analog.stuck_off = 0.6), "analog.stuck_off");
+    BAD(c.analog.adc_offset_lsb = -1.0, "analog.adc_offset_lsb");
+    BAD(c.analog.adc_gain_sigma = -1.0, "analog.adc_gain_sigma");
+    BAD(c.analog.t_inference_s = -1.0, "analog.t_inference_s");
+    BAD(c.analog.t0_s = 0.0, "analog.t0_s");
+    BAD(c.analog.pcm_read_noise = (cim_pcm_read)5, "analog.pcm_read_noise");
+    BAD(c.analog.t_read_ns = 0.0, "analog.t_read_ns");
+    BAD(c.analog.ir_drop = (cim_ir_drop)9, "analog.ir_drop");
+    BAD(c.analog.r_wire_ohm = -0.15, "analog.r_wire_ohm");
+    BAD(c.analog.v_col = 0.0, "analog.v_col");
+    BAD(c.analog.v_idle = -1.0, "analog.v_idle");
+    /* zero_leak: 1T1R only (2T2R pairs cancel G_off) */
+    BAD(c.analog.zero_leak = 1, "analog.zero_leak");
+    BAD((c.encoding = CIM_ENC_DIFFERENTIAL, c.analog.zero_leak = 1), "differential");
+    c = d;
+    c.encoding = CIM_ENC_OFFSET;
+    c.analog.zero_leak = 1;
+    assert_int_equal(cim_config_validate(ctx, &c, "cfg-x"), CIM_OK);
+    /* no model without an ADC: the message names the key */
+    BAD((c.adc.bits = 0, c.analog.adc_offset_lsb = 0.5), "analog.adc_offset_lsb");
+    BAD((c.adc.bits = 0, c.analog.pcm_drift = 1), "analog.pcm_drift");
+    c = d;
+    c.adc.bits = 0;
+    c.analog.drift_compensation = 1; /* not a model by itself */
+    c.analog.g_on_us = 2.0;
+    c.analog.g_off_us = 0.0;
+    assert_int_equal(cim_config_validate(ctx, &c, "cfg-x"), CIM_OK);
+    /* boundaries that are allowed */
+    c = d;
+    c.analog.stuck_on = 0.25;
+    c.analog.stuck_off = 0.75;
+    c.analog.g_off_us = 0.0;
+    c.analog.t_inference_s = 0.0;
+    c.analog.adcs_per_crossbar = c.cols;
+    c.analog.r_wire_ohm = 0.0;
+    assert_int_equal(cim_config_validate(ctx, &c, "cfg-x"), CIM_OK);
+    assert_int_equal(cim_analog_validate(NULL, &c.analog, NULL), CIM_OK);
+    assert_int_equal(cim_analog_validate(NULL, NULL, NULL), CIM_ERR_ARG);
+#undef BAD
+    cim_ctx_destroy(ctx);
+}
+
+/* Every model switched on (each group's parameters nonzero). */
+static void all_models(cim_analog_config *a)
+{
+    cim_analog_default(a);
+    a->read_noise_rel = 0.01;
+    a->read_noise_us = 0.1;
+    a->c_int_ff = 50;
+    a->adc_noise_lsb = 0.2;
+    a->prog_sigma_us = 0.5;
+    a->prog_sigma_rel = 0.02;
+    a->pcm_prog_noise = 1;
+    a->stuck_on = 0.01;
+    a->stuck_off = 0.02;
+    a->adc_offset_lsb = 0.3;
+    a->adc_gain_sigma = 0.01;
+    a->zero_leak = 1;
+    a->pcm_drift = 1;
+    a->drift_compensation = 1;
+    a->pcm_read_noise = CIM_PCM_READ_STATIC;
+    a->ir_drop = CIM_IR_STATIC;
+}
+
+/* cim_analog_only and the groups: each group alone is exactly that group,
+ * "none" is nothing, "all" is everything, the physical mapping is kept. */
+static void test_analog_groups(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const char *const *names = cim_analog_group_names();
+    static const char *const expect[] = {"programming", "stuck",      "drift",   "pcm_read",
+                                         "read_noise",  "ktc",        "adc_noise", "adc_offset_gain",
+                                         "zero_leak",   "ir_drop"};
+    int ng = 0;
+    for (; names[ng]; ng++) {
+        assert_true(ng < 10);
+        assert_string_equal(names[ng], expect[ng]);
+    }
+    assert_int_equal(ng, 10);
+    cim_analog_config all, out, none;
+    all_models(&all);
+    all.g_on_us = 25;
+    all.g_off_us = 1;
+    all.drive = CIM_DRIVE_PULSE_WIDTH;
+    all.adcs_per_crossbar = 4;
+    all.t_inference_s = 77;
+    assert_true(cim_analog_active(&all));
+    for (int g = 0; g < ng; g++)
+        assert_true(cim_analog_group_active(&all, names[g]));
+    assert_int_equal(cim_analog_only(ctx, &all, "none", &none), CIM_OK);
+    assert_false(cim_analog_active(&none));
+    assert_true(none.g_on_us == 25 && none.g_off_us == 1 && none.drive == CIM_DRIVE_PULSE_WIDTH &&
+                none.adcs_per_crossbar == 4 && none.t_inference_s == 77);
+    assert_int_equal(cim_analog_only(ctx, &all, "all", &out), CIM_OK);
+    assert_true(analog_equal(&out, &all));
+    for (int g = 0; g < ng; g++) {
+        assert_int_equal(cim_analog_only(ctx, &all, names[g], &out), CIM_OK);
+        assert_true(cim_analog_active(&out));
+        for (int h = 0; h < ng; h++)
+            if (cim_analog_group_active(&out, names[h]) != (h == g))
+                fail_msg("only %s: group %s is %s", names[g], names[h], h == g ? "off" : "on");
+        /* switching the group off again gives "none" */
+        cim_analog_config back;
+        assert_int_equal(cim_analog_only(ctx, &out, "none", &back), CIM_OK);
+        assert_true(analog_equal(&back, &none));
+    }
+    /* the groups carry their parameters */
+    assert_int_equal(cim_analog_only(ctx, &all, "drift", &out), CIM_OK);
+    assert_true(out.pcm_drift && out.drift_compensation && out.pcm_read_noise == CIM_PCM_READ_OFF);
+    assert_int_equal(cim_analog_only(ctx, &all, "programming", &out), CIM_OK);
+    assert_true(out.prog_sigma_us == 0.5 && out.prog_sigma_rel == 0.02 && out.pcm_prog_noise && !out.stuck_on);
+    assert_int_equal(cim_analog_only(ctx, &all, "adc_offset_gain", &out), CIM_OK);
+    assert_true(out.adc_offset_lsb == 0.3 && out.adc_gain_sigma == 0.01 && out.adc_noise_lsb == 0.0);
+    /* a single parameter turns its group on */
+    cim_analog_config one;
+    cim_analog_default(&one);
+    one.stuck_off = 0.1;
+    assert_true(cim_analog_group_active(&one, "stuck"));
+    assert_false(cim_analog_group_active(&one, "programming"));
+    one.stuck_off = 0;
+    one.drift_compensation = 1; /* not a model alone */
+    assert_false(cim_analog_group_active(&one, "drift"));
+    assert_false(cim_analog_active(&one));
+    /* in place, and errors */
+    out = all;
+    assert_int_equal(cim_analog_only(ctx, &out, "ktc", &out), CIM_OK);
+    assert_true(out.c_int_ff == 50 && out.read_noise_rel == 0.0);
+    out = all;
+    assert_int_equal(cim_analog_only(ctx, &all, "thermal", &out), CIM_ERR_ARG);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "thermal"));
+    assert_true(analog_equal(&out, &all)); /* untouched */
+    assert_int_equal(cim_analog_only(ctx, &all, NULL, &out), CIM_ERR_ARG);
+    assert_false(cim_analog_group_active(&all, "thermal"));
+    assert_false(cim_analog_group_active(&all, "none"));
+    cim_ctx_destroy(ctx);
+}
+
+/* `analog:` per layer, the presets' device physics, the summary. */
+static void test_analog_arch(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    char path[512];
+    tu_path(path, sizeof path, "arch-an.yaml");
+    const char *text = "base: raella\n"
+                       "analog: {read_noise_rel: 0.02}\n"
+                       "layers:\n"
+                       "  last: {analog: {read_noise_rel: 0, c_int_ff: 30}}\n"
+                       "  /fc/Gemm: {analog: {stuck_on: 0.01}}\n";
+    tu_write_file(path, text, strlen(text));
+    cim_arch a;
+    assert_int_equal(cim_arch_load(ctx, path, &a), CIM_OK);
+    assert_true(a.base.analog.read_noise_rel == 0.02);
+    assert_int_equal(a.n_overrides, 2);
+    const cim_xbar_config *last = cim_arch_layer_config(&a, "x", 0, 1);
+    assert_true(last->analog.read_noise_rel == 0.0 && last->analog.c_int_ff == 30.0);
+    const cim_xbar_config *fc = cim_arch_layer_config(&a, "/fc/Gemm", 0, 0);
+    assert_true(fc->analog.read_noise_rel == 0.02 && fc->analog.stuck_on == 0.01); /* on top of the base */
+    char buf[256];
+    cim_config_summary(fc, buf, sizeof buf);
+    assert_non_null(strstr(buf, "analog[stuck,read_noise]"));
+    cim_config_summary(last, buf, sizeof buf);
+    assert_non_null(strstr(buf, "analog[ktc]"));
+    /* one group alone over the whole arch: base and every override */
+    cim_arch *only = malloc(sizeof *only);
+    assert_non_null(only);
+    assert_int_equal(cim_arch_analog_only(ctx, &a, "stuck", only), CIM_OK);
+    assert_false(cim_analog_active(&only->base.analog));
+    assert_false(cim_analog_active(&cim_arch_layer_config(only, "x", 0, 1)->analog));
+    const cim_xbar_config *fc1 = cim_arch_layer_config(only, "/fc/Gemm", 0, 0);
+    assert_true(fc1->analog.stuck_on == 0.01 && fc1->analog.read_noise_rel == 0.0);
+    assert_int_equal(cim_arch_analog_only(ctx, &a, "nonsense", only), CIM_ERR_ARG);
+    assert_int_equal(cim_arch_analog_only(ctx, &a, "none", &a), CIM_OK); /* in place */
+    assert_false(cim_analog_active(&a.base.analog));
+    assert_false(cim_analog_active(&cim_arch_layer_config(&a, "/fc/Gemm", 0, 0)->analog));
+    free(only);
+    /* an override's bad analog key names the selector's line and key */
+    const char *bad = "base: raella\nlayers:\n  last:\n    analog: {v_read: -1}\n";
+    tu_write_file(path, bad, strlen(bad));
+    assert_int_equal(cim_arch_load(ctx, path, &a), CIM_ERR_CONFIG);
+    if (!strstr(cim_ctx_errmsg(ctx), "analog.v_read") || !strstr(cim_ctx_errmsg(ctx), "arch-an.yaml:4:"))
+        fail_msg("'%s'", cim_ctx_errmsg(ctx));
+    bad = "base: raella\nlayers:\n  last:\n    analog: {zero_leak: true}\n";
+    tu_write_file(path, bad, strlen(bad));
+    assert_int_equal(cim_arch_load(ctx, path, &a), CIM_ERR_CONFIG);
+    if (!strstr(cim_ctx_errmsg(ctx), "analog.zero_leak") || !strstr(cim_ctx_errmsg(ctx), "layers.last"))
+        fail_msg("'%s'", cim_ctx_errmsg(ctx));
+    /* presets: device physics, every model off, no analog in the summary */
+    for (const char *const *p = cim_config_preset_names(); *p; p++) {
+        assert_int_equal(cim_arch_load(ctx, *p, &a), CIM_OK);
+        assert_false(cim_analog_active(&a.base.analog));
+        for (int i = 0; i < a.n_overrides; i++)
+            assert_false(cim_analog_active(&a.over[i].cfg.analog));
+        cim_config_summary(&a.base, buf, sizeof buf);
+        assert_null(strstr(buf, "analog"));
+    }
+    cim_xbar_config c;
+    assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
+    assert_true(c.analog.g_on_us == 750 && c.analog.g_off_us == 50 && c.analog.v_read == 0.2);
+    assert_int_equal(c.analog.drive, CIM_DRIVE_PULSE_COUNT);
+    assert_int_equal(c.analog.adcs_per_crossbar, 4);
+    assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+    assert_int_equal(c.analog.adcs_per_crossbar, 1);
+    assert_int_equal(cim_config_preset(ctx, "timely-like", &c), CIM_OK);
+    assert_int_equal(c.analog.drive, CIM_DRIVE_PULSE_WIDTH);
+    assert_int_equal(cim_config_preset(ctx, "ibm-pcm-like", &c), CIM_OK);
+    assert_true(c.analog.g_on_us == 25 && c.analog.g_off_us == 0 && c.analog.v_col == 0.4005 &&
+                c.analog.v_idle == 0.4 && c.analog.r_wire_ohm == 0.15 && c.analog.t0_s == 20);
+    assert_int_equal(c.analog.drive, CIM_DRIVE_PULSE_WIDTH);
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +1157,11 @@ int main(void)
         cmocka_unit_test(test_adaptive),
         cmocka_unit_test(test_adc_none_yaml),
         cmocka_unit_test(test_digital_exact),
+        cmocka_unit_test(test_analog_yaml_good),
+        cmocka_unit_test(test_analog_yaml_bad),
+        cmocka_unit_test(test_analog_validate),
+        cmocka_unit_test(test_analog_groups),
+        cmocka_unit_test(test_analog_arch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

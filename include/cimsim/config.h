@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "ctx.h"
+#include "analog.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +74,7 @@ typedef struct cim_xbar_config {
                                 ADC conversions; needs drop_lsbs 0, noise off and
                                 speculation off (is_signed is ignored) */
     cim_noise_config noise;
+    cim_analog_config analog; /* physical non-idealities (analog.h; YAML `analog:`), all off by default */
 } cim_xbar_config;
 
 /* The defaults used for keys a YAML config leaves out: 512x512 center_offset,

@@ -75,6 +75,9 @@ typedef struct cim_run_options {
     int histogram;          /* nonzero (default): fill stats->hist */
     int wide_accumulators;  /* nonzero: always accumulate in 64 bits (results are identical;
                                this exists so tests can prove it) */
+    int physical;           /* nonzero: take the physical path (cimsim/analog.h, docs/analog.md)
+                               even with every analog model off (then the bits are those of
+                               the integer path; this exists so tests can prove it) */
     cim_progress_fn progress;
     void *progress_ud;
 } cim_run_options;

@@ -64,6 +64,16 @@ typedef struct cim_eval_layer {
     cim_hw_layer_map map;     /* on the hardware (cim_eval_hw; zero until then) */
 } cim_eval_layer;
 
+/* One row of an analog breakdown (cim_net_eval_analog_breakdown). */
+typedef struct cim_eval_breakdown {
+    char model[32];        /* "none", a model group (cim_analog_group_names) or "all" */
+    uint64_t samples;
+    uint64_t correct;      /* analog top-1 right (labels), or agreeing with the reference (no labels) */
+    uint64_t agree;        /* analog top-1 == reference top-1 */
+    cim_stats totals;      /* all layers */
+    double seconds;
+} cim_eval_breakdown;
+
 typedef struct cim_eval_result {
     uint64_t samples;
     int has_labels;
@@ -80,6 +90,8 @@ typedef struct cim_eval_result {
     cim_energy energy;                    /* all layers, per inference (totals / samples) */
     int has_hw;                           /* cim_eval_hw filled hw and the layers' map */
     cim_cost_hw_result hw;                /* area, throughput, TOPS/W on a hardware file */
+    int n_breakdown;                      /* cim_net_eval_analog_breakdown's rows (0: none) */
+    cim_eval_breakdown *breakdown;
 } cim_eval_result;
 
 /* Run `dataset` (fashion-mnist[:test|:train] or an .npy of inputs in the
@@ -90,6 +102,17 @@ typedef struct cim_eval_result {
 cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const char *dataset,
                         const cim_eval_options *opts, cim_eval_result *res);
 void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res);
+
+/* Each analog model's contribution (cimsim/analog.h): res is cim_net_eval's
+ * result for arch, the run with every model as configured. Runs the network
+ * again with every analog model off ("none"), then with each model group that
+ * is on in any layer alone (cim_arch_analog_only: each layer keeps the rest of
+ * its config, its gaussian_colsum noise included), and fills res->breakdown
+ * with the rows none, the groups in cim_analog_group_names order, and "all"
+ * (res itself). An arch with no analog model on gets no rows (CIM_OK,
+ * n_breakdown 0). The runs skip the column-sum histogram. Freed with res. */
+cim_status cim_net_eval_analog_breakdown(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const char *dataset,
+                                         const cim_eval_options *opts, cim_eval_result *res);
 
 /* The digital reference alone on the first `limit` samples (0 = all):
  * writes the preprocessed inputs (inputs_out, may be NULL; the model's input
@@ -123,7 +146,10 @@ cim_status cim_eval_hw(cim_ctx *ctx, const char *hw_spec, cim_eval_result *res);
  * area_mm2}, chip {tiles, chips, power_w, peak_power_w, area_mm2,
  * latency_ns, tops, tops_per_w, tops_per_mm2, inferences_per_s},
  * area_by_component {level/component: mm2 per chip}, and per layer
- * crossbars, copies, cycles_per_vector, time_ns; without: chip null. Written to a temporary
+ * crossbars, copies, cycles_per_vector, time_ns; without: chip null. With an
+ * analog breakdown: analog_breakdown [{model, top1, delta_top1 (points of
+ * top-1 against the "none" row), agreement, converts_per_mac,
+ * saturation_rate, saturations, adc_converts, seconds}]. Written to a temporary
  * name and renamed: no partial file on failure. */
 cim_status cim_eval_write_json(cim_ctx *ctx, const char *path, const cim_eval_result *res, int n);
 

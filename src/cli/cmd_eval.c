@@ -11,6 +11,7 @@ static const char usage[] =
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
     "                   [--no-histogram] [--energy SPEC[,SPEC...]] [--hw NAME|FILE]\n"
+    "                   [--analog-breakdown]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -55,6 +56,14 @@ static const char usage[] =
     "                   throughput, TOPS/W, TOPS/mm2: a built-in name (isaac, isaac-16b,\n"
     "                   raella), a YAML file, or none. Default: isaac for isaac, raella\n"
     "                   for raella*; other archs get a note and no hardware figures\n"
+    "  --analog-breakdown  for an arch whose layers turn analog models on (YAML\n"
+    "                   `analog:`, docs/config.md): run the network again with no\n"
+    "                   analog model and with each model group alone (programming,\n"
+    "                   stuck, drift, pcm_read, read_noise, ktc, adc_noise,\n"
+    "                   adc_offset_gain, zero_leak, ir_drop), and print top-1, its\n"
+    "                   change against no model, conversions/MAC and saturations of\n"
+    "                   each, and of all together (JSON: analog_breakdown). The\n"
+    "                   gaussian_colsum noise (--noise) stays on in every row\n"
     "\n"
     "example:\n"
     "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
@@ -104,6 +113,27 @@ static void print_result(const cim_eval_result *r)
     printf("%-28s %-13s %12llu %-16s %-14s %9.4f %9.4f %9.4f %9.4f\n", "total", "", (unsigned long long)t->macs, "",
            "", cim_stats_converts_per_mac(t), rate(t->saturations, t->adc_converts), rate(t->true_clips, t->adc_converts),
            rate(t->speculation_failures, t->adc_converts_speculative));
+}
+
+/* The analog breakdown: each model group alone against none and all. */
+static void print_breakdown(const cim_eval_result *r)
+{
+    if (r->n_breakdown < 1)
+        return;
+    double base = 0.0;
+    for (int i = 0; i < r->n_breakdown; i++)
+        if (strcmp(r->breakdown[i].model, "none") == 0)
+            base = pct(r->breakdown[i].correct, r->breakdown[i].samples);
+    printf("analog breakdown (%s top-1; each model alone, then all):\n", r->has_labels ? "analog" : "agreement");
+    printf("  %-16s %9s %9s %10s %10s %12s %8s\n", "model", "top-1", "delta", "conv/MAC", "sat rate", "saturations",
+           "seconds");
+    for (int i = 0; i < r->n_breakdown; i++) {
+        const cim_eval_breakdown *b = &r->breakdown[i];
+        double t = pct(b->correct, b->samples);
+        printf("  %-16s %8.2f%% %+9.2f %10.4f %10.4f %12llu %8.1f\n", b->model, t, t - base,
+               cim_stats_converts_per_mac(&b->totals), rate(b->totals.saturations, b->totals.adc_converts),
+               (unsigned long long)b->totals.saturations, b->seconds);
+    }
 }
 
 /* The energy table: pJ per inference by component and the top layers. */
@@ -188,7 +218,7 @@ int cli_eval(int argc, char **argv)
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
     const char *energy_s = NULL, *hw_s = NULL;
     long limit = 0, threads = 0, batch = 64;
-    int progress = 0, hist = 1, err = 0;
+    int progress = 0, hist = 1, err = 0, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             fputs(usage, stdout);
@@ -228,6 +258,8 @@ int cli_eval(int argc, char **argv)
             progress = 1;
         } else if (cli_flag(argv, i, "--no-histogram")) {
             hist = 0;
+        } else if (cli_flag(argv, i, "--analog-breakdown")) {
+            breakdown = 1;
         } else {
             if (!err)
                 cli_error("eval", "unknown option '%s' (see cimsim eval --help)", argv[i]);
@@ -377,7 +409,23 @@ int cli_eval(int argc, char **argv)
                     cim_ctx_errmsg(ctx));
             st = CIM_OK;
         }
+        if (breakdown) {
+            if (o.progress)
+                fprintf(stderr, "%s: analog breakdown\n", arch[a].name);
+            st = cim_net_eval_analog_breakdown(ctx, net, &arch[a], dataset, &o, &res[a]);
+            if (st) {
+                cli_fail("eval", ctx, st);
+                for (int b = 0; b <= a; b++)
+                    cim_eval_result_free(ctx, &res[b]);
+                n = 0;
+                goto done;
+            }
+            if (res[a].n_breakdown == 0)
+                fprintf(stderr, "note: arch %s turns no analog model on: no analog breakdown (give `analog:` keys, "
+                        "docs/config.md)\n", arch[a].name);
+        }
         print_result(&res[a]);
+        print_breakdown(&res[a]);
         print_energy(&res[a]);
         if (res[a].has_hw)
             cli_print_hw(&res[a].hw, res[a].has_energy);

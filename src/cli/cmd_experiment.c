@@ -11,7 +11,7 @@
 #include "exp_common.h"
 
 static const char usage[] =
-    "usage: cimsim experiment colsum|ablation|noise|efficiency --model M.onnx [options]\n"
+    "usage: cimsim experiment colsum|ablation|noise|efficiency|analog-vs-digital --model M.onnx [options]\n"
     "\n"
     "The RAELLA thesis' experiments on your network (docs/experiments.md):\n"
     "  colsum    column-sum distributions and ADC saturation (thesis Fig. 3-1): a 512x512\n"
@@ -26,6 +26,15 @@ static const char usage[] =
     "  efficiency  energy per inference by component through the four ablation setups\n"
     "            (thesis Fig. 7-1) and RAELLA against ISAAC, with and without speculation:\n"
     "            energy efficiency and throughput (thesis Fig. 6-1)\n"
+    "  analog-vs-digital  is analog worth its noise (seed 000)? the integrator capacitor C swept\n"
+    "            (kT/C, device thermal and ADC noise bought with C V^2 and ADC ENOB) for analog\n"
+    "            archs and array sizes, top-1 over seeds and energy/inference under three ADC\n"
+    "            assumptions, against digital-cim; the crossover; column currents and IR drop by\n"
+    "            encoding (docs/analog_vs_digital.md). Options: --archs LIST (raella,isaac),\n"
+    "            --rows LIST (128,256,512), --caps LIST in fF (1e-3..1e2, 2 per decade; 1e3, 1e4),\n"
+    "            --swing V (0.9: integrator full-scale swing), --typical-gap-db DB (10: the\n"
+    "            survey's typical ADC below the best-design fit), --no-device-thermal,\n"
+    "            --no-irdrop, --seeds K\n"
     "\n"
     "Each prints a table and writes DIR/<experiment>.json (deterministic: the same\n"
     "bits for the same options and seeds), .csv, .dat and .gp (gnuplot data and script:\n"
@@ -153,6 +162,20 @@ static int parse(const char *cmd, int argc, char **argv, exp_opts *o)
             o->compile_per_seed = 1;
         } else if (cli_flag(argv, i, "--no-plot")) {
             o->plot = 0;
+        } else if ((v = cli_opt(argc, argv, &i, "--archs", &err))) { /* analog-vs-digital (exp_analog.c) */
+            o->av_archs = v, o->av_given = 1;
+        } else if ((v = cli_opt(argc, argv, &i, "--caps", &err))) {
+            o->av_caps = v, o->av_given = 1;
+        } else if ((v = cli_opt(argc, argv, &i, "--rows", &err))) {
+            o->av_rows = v, o->av_given = 1;
+        } else if ((v = cli_opt(argc, argv, &i, "--swing", &err))) {
+            o->av_swing = v, o->av_given = 1;
+        } else if ((v = cli_opt(argc, argv, &i, "--typical-gap-db", &err))) {
+            o->av_gap_db = v, o->av_given = 1;
+        } else if (cli_flag(argv, i, "--no-device-thermal")) {
+            o->av_no_thermal = 1, o->av_given = 1;
+        } else if (cli_flag(argv, i, "--no-irdrop")) {
+            o->av_no_irdrop = 1, o->av_given = 1;
         } else {
             if (!err)
                 cli_error(cmd, "unknown option '%s' (see cimsim experiment --help)", argv[i]);
@@ -598,13 +621,14 @@ int cli_experiment(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(exp_env *);
-    } exps[] = {{"colsum", exp_colsum}, {"ablation", exp_ablation}, {"noise", exp_noise}, {"efficiency", exp_efficiency}};
+    } exps[] = {{"colsum", exp_colsum}, {"ablation", exp_ablation}, {"noise", exp_noise}, {"efficiency", exp_efficiency},
+                   {"analog-vs-digital", exp_analog}};
     int which = -1;
     for (int i = 0; i < (int)(sizeof exps / sizeof exps[0]); i++)
         if (strcmp(argv[1], exps[i].name) == 0)
             which = i;
     if (which < 0) {
-        cli_error("experiment", "unknown experiment '%s' (experiments: colsum, ablation, noise, efficiency)", argv[1]);
+        cli_error("experiment", "unknown experiment '%s' (experiments: colsum, ablation, noise, efficiency, analog-vs-digital)", argv[1]);
         return 2;
     }
     char cmd[64];
@@ -617,6 +641,11 @@ int cli_experiment(int argc, char **argv)
     e->cmd = cmd;
     e->name = exps[which].name;
     int rc = parse(cmd, argc - 1, argv + 1, &e->o);
+    if (!rc && e->o.av_given && exps[which].run != exp_analog) {
+        cli_error(cmd, "--archs, --caps, --rows, --swing, --typical-gap-db, --no-device-thermal and --no-irdrop "
+                       "belong to analog-vs-digital");
+        rc = 2;
+    }
     if (rc) {
         free(e);
         return rc < 0 ? 0 : rc;

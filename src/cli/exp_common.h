@@ -33,6 +33,10 @@ typedef struct exp_opts {
     int progress;          /* --progress */
     int compile_per_seed;  /* --compile-per-seed (noise) */
     int plot;              /* 0 with --no-plot */
+    /* analog-vs-digital (exp_analog.c), checked there: --archs, --caps, --rows,
+     * --swing, --typical-gap-db, --no-device-thermal, --no-irdrop; av_given: any of them */
+    const char *av_archs, *av_caps, *av_rows, *av_swing, *av_gap_db;
+    int av_no_thermal, av_no_irdrop, av_given;
 } exp_opts;
 
 /* A file written under a temporary name and renamed when the whole
@@ -75,6 +79,7 @@ int exp_colsum(exp_env *e);
 int exp_ablation(exp_env *e);
 int exp_noise(exp_env *e);
 int exp_efficiency(exp_env *e); /* exp_efficiency.c */
+int exp_analog(exp_env *e);     /* exp_analog.c: analog-vs-digital */
 
 /* The arch of a setup with noise E (E > 0: gaussian_colsum, else none) and a
  * seed applied to the base and every per-layer override. Returns 0, or 1

@@ -6,7 +6,9 @@
  * ISA gives the same bits.
  *
  * For column n (0 <= n < count) with exact column sum S[n]:
- *   S~ = S + E * sqrt(nabs[n]) * z[n]    (noise term in float; E = 0: S~ = S)
+ *   S~ = S + E * sqrt(nabs[n]) * z[n] + dev[n]
+ *        (noise term in float; E = 0: no gaussian_colsum term; dev: the
+ *        physical models' deviation (phys.h), only when a->dev is not NULL)
  *   r  = round_half_even(S~ / 2^t),  q = clamp(r, qmin, qmax)
  *   flag = (q == qmin || q == qmax),  clip = (r < qmin || r > qmax)
  *   if (flag && recoverable): n is a failed speculation, listed in fail[]
@@ -32,6 +34,8 @@ typedef struct cim_adc_row {
     double level;        /* noise level E; 0: noise off (nabs, z unused) */
     int32_t hist_base;   /* histogram pair window [hist_base, hist_base + 255], or CIM_HIST_NO_PAIRS */
     int in_range;        /* every rounded value provably lies in [qmin, qmax] (noise off): no clamp */
+    const float *dev;    /* NULL, or the physical models' deviation of each sum (LU), shaped like S
+                            (same ld); then S~ is computed in floating point even when E = 0 */
 } cim_adc_row;
 
 /* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i

@@ -30,6 +30,7 @@ void cim_config_default(cim_xbar_config *c)
     c->noise.model = CIM_NOISE_NONE;
     c->noise.level = 0.0;
     c->noise.seed = 0;
+    cim_analog_default(&c->analog);
 }
 
 /* The presets: presets/NAME.yaml, embedded by presets/embed.cmake into the
@@ -121,6 +122,53 @@ static cim_status check_slicing(cim_ctx *ctx, const char *what, const char *key,
     return CIM_OK;
 }
 
+/* The first model switch that is on, as its YAML key (for messages). */
+static const char *first_analog_key(const cim_analog_config *a)
+{
+    if (a->prog_sigma_us > 0.0) return "prog_sigma_us";
+    if (a->prog_sigma_rel > 0.0) return "prog_sigma_rel";
+    if (a->pcm_prog_noise) return "pcm_prog_noise";
+    if (a->stuck_on > 0.0) return "stuck_on";
+    if (a->stuck_off > 0.0) return "stuck_off";
+    if (a->pcm_drift) return "pcm_drift";
+    if (a->pcm_read_noise != CIM_PCM_READ_OFF) return "pcm_read_noise";
+    if (a->read_noise_rel > 0.0) return "read_noise_rel";
+    if (a->read_noise_us > 0.0) return "read_noise_us";
+    if (a->c_int_ff > 0.0) return "c_int_ff";
+    if (a->adc_noise_lsb > 0.0) return "adc_noise_lsb";
+    if (a->adc_offset_lsb > 0.0) return "adc_offset_lsb";
+    if (a->adc_gain_sigma > 0.0) return "adc_gain_sigma";
+    if (a->zero_leak) return "zero_leak";
+    if (a->ir_drop != CIM_IR_NONE) return "ir_drop";
+    return "?";
+}
+
+/* The analog block alone (analog_config.c), then what depends on the rest of
+ * the config: ADC sharing within the columns, the zero-cell leak only where
+ * nothing cancels it (1T1R offset cells; a 2T2R pair's G_off terms cancel
+ * exactly, so zero_leak there would be a switch that does nothing: an
+ * error), and no analog model without an ADC (digital reads are exact). */
+static cim_status check_analog(cim_ctx *ctx, const cim_xbar_config *c, const char *what)
+{
+    const cim_analog_config *a = &c->analog;
+    cim_status st = cim_analog_validate(ctx, a, what);
+    if (st)
+        return st;
+    if (a->adcs_per_crossbar > c->cols)
+        return cim__err(ctx, CIM_ERR_CONFIG, "%s: analog.adcs_per_crossbar = %d exceeds cols = %d (0: one per column)",
+                        what, a->adcs_per_crossbar, c->cols);
+    if (a->zero_leak && c->encoding != CIM_ENC_OFFSET)
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "%s: analog.zero_leak with encoding %s: a 2T2R pair's off-state currents cancel (G+ - G-), "
+                        "so the leak of zero cells exists only in 1T1R cells (encoding offset)",
+                        what, cim_encoding_name(c->encoding));
+    if (c->adc.bits == 0 && cim_analog_active(a))
+        return cim__err(ctx, CIM_ERR_CONFIG,
+                        "%s: analog.%s with adc: none: digital accumulation reads exact bits, the analog models "
+                        "must be off", what, first_analog_key(a));
+    return CIM_OK;
+}
+
 cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *c, const char *what)
 {
     cim_status st;
@@ -179,6 +227,9 @@ cim_status cim_config_validate(cim_ctx *ctx, const cim_xbar_config *c, const cha
     if (!isfinite(c->noise.level) || c->noise.level < 0.0 || c->noise.level > 100.0)
         return cim__err(ctx, CIM_ERR_CONFIG, "%s: noise.level = %g is not in 0..100", what,
                         c->noise.level);
+    st = check_analog(ctx, c, what);
+    if (st)
+        return st;
     if (c->adc.bits == 0) { /* no ADC: digital adders read column sums exactly */
         if (c->adc.drop_lsbs)
             return cim__err(ctx, CIM_ERR_CONFIG,
@@ -221,8 +272,18 @@ void cim_config_summary(const cim_xbar_config *c, char *buf, size_t size)
     else
         snprintf(adc, sizeof adc, "adc %db %s%s%.0d", c->adc.bits, c->adc.is_signed ? "signed" : "unsigned",
                  c->adc.drop_lsbs ? " drop" : "", c->adc.drop_lsbs);
-    snprintf(buf, size, "%dx%d %s%s in:%s w[%s] %s[%s]%s%.0d %s%s zx=%d", c->rows, c->cols,
+    char analog[160] = ""; /* the model groups that are on (analog.h), e.g. " analog[stuck,ktc]" */
+    if (cim_analog_active(&c->analog)) {
+        int len = snprintf(analog, sizeof analog, " analog[");
+        for (const char *const *g = cim_analog_group_names(); *g; g++)
+            if (cim_analog_group_active(&c->analog, *g) && (size_t)len < sizeof analog)
+                len += snprintf(analog + len, sizeof analog - (size_t)len, "%s%s", analog[len - 1] == '[' ? "" : ",",
+                                *g);
+        if ((size_t)len < sizeof analog)
+            snprintf(analog + len, sizeof analog - (size_t)len, "]");
+    }
+    snprintf(buf, size, "%dx%d %s%s in:%s w[%s] %s[%s]%s%.0d %s%s zx=%d%s", c->rows, c->cols,
              cim_encoding_name(c->encoding), c->flip ? "+flip" : "",
              cim_input_encoding_name(cim_config_input_encoding(c)), ws, c->speculation ? "spec" : "in", is,
-             c->speculation ? "/rec" : "", c->speculation ? c->recovery_bits : 0, adc, noise, c->zx);
+             c->speculation ? "/rec" : "", c->speculation ? c->recovery_bits : 0, adc, noise, c->zx, analog);
 }

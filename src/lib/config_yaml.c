@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,123 @@ static cim_status noise_key(yctx *y, const char *key, const yaml_node_t *v, cim_
     return yerr(y, v, key, "unknown key in 'noise' (known: model, level, seed)");
 }
 
+/* `analog:` (cimsim/analog.h): one row per key. Numbers are checked against
+ * their range here, so the message has the line; cim_analog_validate checks
+ * the same for configs built in code, and the relations between keys. */
+enum { AK_NUM, AK_INT, AK_BOOL, AK_DRIVE, AK_IR, AK_PCMREAD };
+typedef struct {
+    const char *key;
+    int kind;
+    size_t off;
+    double lo;  /* numbers: the least value, excluded when lo_open */
+    int lo_open;
+    double hi;  /* the greatest value (included) */
+    const char *unit;
+} analog_key_def;
+
+#define AOFF(f) offsetof(cim_analog_config, f)
+static const analog_key_def analog_keys[] = {
+    {"g_on_us", AK_NUM, AOFF(g_on_us), 0, 1, HUGE_VAL, "uS"},
+    {"g_off_us", AK_NUM, AOFF(g_off_us), 0, 0, HUGE_VAL, "uS"},
+    {"v_read", AK_NUM, AOFF(v_read), 0, 1, HUGE_VAL, "V"},
+    {"t_pulse_ns", AK_NUM, AOFF(t_pulse_ns), 0, 1, HUGE_VAL, "ns"},
+    {"drive", AK_DRIVE, AOFF(drive), 0, 0, 0, NULL},
+    {"temperature_k", AK_NUM, AOFF(temperature_k), 0, 1, HUGE_VAL, "K"},
+    {"adcs_per_crossbar", AK_INT, AOFF(adcs_per_crossbar), 0, 0, CIM_MAX_COLS, NULL},
+    {"read_noise_rel", AK_NUM, AOFF(read_noise_rel), 0, 0, HUGE_VAL, "fraction of G"},
+    {"read_noise_us", AK_NUM, AOFF(read_noise_us), 0, 0, HUGE_VAL, "uS"},
+    {"c_int_ff", AK_NUM, AOFF(c_int_ff), 0, 0, HUGE_VAL, "fF"},
+    {"adc_noise_lsb", AK_NUM, AOFF(adc_noise_lsb), 0, 0, HUGE_VAL, "ADC steps"},
+    {"prog_sigma_us", AK_NUM, AOFF(prog_sigma_us), 0, 0, HUGE_VAL, "uS"},
+    {"prog_sigma_rel", AK_NUM, AOFF(prog_sigma_rel), 0, 0, HUGE_VAL, "fraction of G"},
+    {"pcm_prog_noise", AK_BOOL, AOFF(pcm_prog_noise), 0, 0, 0, NULL},
+    {"stuck_on", AK_NUM, AOFF(stuck_on), 0, 0, 1, "probability"},
+    {"stuck_off", AK_NUM, AOFF(stuck_off), 0, 0, 1, "probability"},
+    {"adc_offset_lsb", AK_NUM, AOFF(adc_offset_lsb), 0, 0, HUGE_VAL, "ADC steps"},
+    {"adc_gain_sigma", AK_NUM, AOFF(adc_gain_sigma), 0, 0, HUGE_VAL, "relative"},
+    {"zero_leak", AK_BOOL, AOFF(zero_leak), 0, 0, 0, NULL},
+    {"pcm_drift", AK_BOOL, AOFF(pcm_drift), 0, 0, 0, NULL},
+    {"t_inference_s", AK_NUM, AOFF(t_inference_s), 0, 0, HUGE_VAL, "s"},
+    {"t0_s", AK_NUM, AOFF(t0_s), 0, 1, HUGE_VAL, "s"},
+    {"drift_compensation", AK_BOOL, AOFF(drift_compensation), 0, 0, 0, NULL},
+    {"pcm_read_noise", AK_PCMREAD, AOFF(pcm_read_noise), 0, 0, 0, NULL},
+    {"t_read_ns", AK_NUM, AOFF(t_read_ns), 0, 1, HUGE_VAL, "ns"},
+    {"ir_drop", AK_IR, AOFF(ir_drop), 0, 0, 0, NULL},
+    {"r_wire_ohm", AK_NUM, AOFF(r_wire_ohm), 0, 0, HUGE_VAL, "Ohm per cell"},
+    {"v_col", AK_NUM, AOFF(v_col), 0, 1, HUGE_VAL, "V"},
+    {"v_idle", AK_NUM, AOFF(v_idle), 0, 1, HUGE_VAL, "V"},
+};
+#undef AOFF
+#define N_ANALOG_KEYS (sizeof analog_keys / sizeof analog_keys[0])
+
+static cim_status analog_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
+{
+    static const char *const drives[] = {"pulse_count", "pulse_width", "amplitude"};
+    static const char *const irs[] = {"none", "static", "time"};
+    static const char *const pcmr[] = {"off", "static", "per_read"};
+    (void)s;
+    const analog_key_def *d = NULL;
+    for (size_t i = 0; i < N_ANALOG_KEYS && !d; i++)
+        if (strcmp(analog_keys[i].key, key) == 0)
+            d = &analog_keys[i];
+    char full[64];
+    snprintf(full, sizeof full, "analog.%.50s", key);
+    if (!d) /* the full list (29 keys) would not fit a message */
+        return yerr(y, v, full, "unknown key in 'analog' (docs/config.md lists them: g_on_us, g_off_us, v_read, "
+                    "t_pulse_ns, drive, ..., read_noise_rel, c_int_ff, prog_sigma_us, stuck_on, pcm_drift, ir_drop, ...)");
+    char *field = (char *)&c->analog + d->off;
+    int e = 0;
+    cim_status st;
+    switch (d->kind) {
+    case AK_INT:
+        return get_int(y, v, full, (long)d->lo, (long)d->hi, (int *)(void *)field);
+    case AK_BOOL:
+        return get_bool(y, v, full, (int *)(void *)field);
+    case AK_DRIVE:
+        st = get_enum(y, v, full, drives, 3, &e);
+        if (st == CIM_OK)
+            c->analog.drive = (cim_drive)e;
+        return st;
+    case AK_IR:
+        st = get_enum(y, v, full, irs, 3, &e);
+        if (st == CIM_OK)
+            c->analog.ir_drop = (cim_ir_drop)e;
+        return st;
+    case AK_PCMREAD:
+        st = get_enum(y, v, full, pcmr, 3, &e);
+        if (st == CIM_OK)
+            c->analog.pcm_read_noise = (cim_pcm_read)e;
+        return st;
+    default: {
+        double x;
+        st = get_double(y, v, full, &x);
+        if (st)
+            return st;
+        if (d->lo_open ? !(x > d->lo) : !(x >= d->lo))
+            return yerr(y, v, full, "%g must be %s %g (%s)", x, d->lo_open ? ">" : ">=", d->lo, d->unit);
+        if (x > d->hi)
+            return yerr(y, v, full, "%g must be <= %g (%s)", x, d->hi, d->unit);
+        *(double *)(void *)field = x;
+        return CIM_OK;
+    }
+    }
+}
+
+/* The relations between analog keys, at the mapping's line (the whole config
+ * is validated again later, cim_config_validate). */
+static cim_status analog_block(yctx *y, const yaml_node_t *v, cim_xbar_config *c)
+{
+    cim_status st = each_key(y, v, "analog", analog_key, c, NULL);
+    if (st)
+        return st;
+    const cim_analog_config *a = &c->analog;
+    if (!(a->g_on_us > a->g_off_us))
+        return yerr(y, v, "analog.g_on_us", "%g uS must be above analog.g_off_us = %g uS", a->g_on_us, a->g_off_us);
+    if (a->stuck_on + a->stuck_off > 1.0)
+        return yerr(y, v, "analog.stuck_on", "stuck_on + stuck_off = %g exceeds 1", a->stuck_on + a->stuck_off);
+    return CIM_OK;
+}
+
 static cim_status spec_key(yctx *y, const char *key, const yaml_node_t *v, cim_xbar_config *c, void *s)
 {
     int *seen_slices = s;
@@ -307,9 +425,11 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
     }
     if (strcmp(key, "noise") == 0)
         return each_key(y, v, "noise", noise_key, c, NULL);
+    if (strcmp(key, "analog") == 0)
+        return analog_block(y, v, c);
     return yerr(y, v, key,
                 "unknown key (known: base, rows, cols, encoding, flip, input_encoding, zx, "
-                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise, layers, "
+                "weight_slices, input_slices, speculation, cell_bits, dac_bits, adc, noise, analog, layers, "
                 "adaptive_weight_slicing, name, description, sources)");
 }
 

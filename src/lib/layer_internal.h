@@ -64,6 +64,7 @@ struct cim_layer {
     uint64_t *rowlevel;       /* [K]: sum of stored device levels on row k, all columns */
     int16_t *wprime;          /* [K][N]: w - zw, for the exact path */
     int xbars_per_chunk;      /* crossbars that one chunk's columns occupy */
+    struct cim_phys *phys;    /* the physical models' static arrays (phys.h); NULL when they are off */
     cim_layer_info info;
 };
 

@@ -16,7 +16,9 @@
  * islice is the static/speculative input slice j, or 0x100 | j << 4 | r / 4 for
  * recovery slice r of speculative slice j: one block serves a failed
  * conversion's recovery slices 4b .. 4b + 3 (words 0, 1 give slices 4b, 4b + 1;
- * words 2, 3 give 4b + 2, 4b + 3). Key = {seed bits 0..31, 32..63}.
+ * words 2, 3 give 4b + 2, 4b + 3). Key = {seed bits 0..31, 32..63}. The
+ * physical models' per-conversion normals (phys.h) use the same counters with
+ * islice bit 0x800 set, a stream of their own.
  *
  * The transform (noise_impl.h) uses single-precision polynomials built from
  * +, -, *, / and sqrt only (correctly rounded in IEEE-754, compiled without FMA

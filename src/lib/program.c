@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "layer_internal.h"
+#include "phys.h"
 
 #define CIM_MAX_DIM (1 << 26)
 
@@ -27,6 +28,7 @@ void cim_layer_free(cim_ctx *ctx, cim_layer *L)
     cim__free(ctx, L->colconst);
     cim__free(ctx, L->rowlevel);
     cim__free(ctx, L->wprime);
+    cim__phys_free(ctx, L->phys);
     cim__free(ctx, L);
 }
 
@@ -351,6 +353,9 @@ cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim
     if ((st = encode(ctx, L)))
         goto fail;
     slice_bounds(L);
+    /* the physical models' static arrays (phys.h), drawn once per programmed layer */
+    if (cim_analog_active(&cfg->analog) && (st = cim__phys_build(ctx, L)))
+        goto fail;
 
     int fpc = cfg->cols / L->nws;
     L->xbars_per_chunk = (L->N + fpc - 1) / fpc;

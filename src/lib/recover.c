@@ -55,19 +55,70 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         memset(w->facc, 0, (size_t)nfail * sizeof(int64_t));
     if (flip)
         memset(w->fconst, 0, (size_t)nfail * sizeof(int64_t));
-    if (R->noise) {
+    const cim_phys *P = R->phys;
+    if (R->noise || (P && P->per_op)) {
         uint64_t *restrict fvec = w->fvec;
-        int32_t *restrict frest_abs = w->frest_abs;
         const uint32_t *restrict frow = w->frow;
-        const int32_t *restrict Ab = w->Ab;
-        for (int f = 0; f < nfail; f++) {
+        for (int f = 0; f < nfail; f++)
             fvec[f] = sb_vector + (uint64_t)frow[f];
-            frest_abs[f] = Ab[fail[f]];
-        }
     }
-    if (R->noise) { /* every recovery slice's normals at once */
-        key.islice = 0x100u | (uint32_t)j << 4;
+    if (R->noise) {
+        int32_t *restrict frest_abs = w->frest_abs;
+        const int32_t *restrict Ab = w->Ab;
+        for (int f = 0; f < nfail; f++)
+            frest_abs[f] = Ab[fail[f]];
+    }
+    key.islice = 0x100u | (uint32_t)j << 4;
+    if (R->noise) /* every recovery slice's normals at once */
         R->stage->noise_recovery(&key, w->fvec, w->fch, nfail, rc, w->fz);
+    if (P) { /* the physical models: every recovery slice's sums with D and V in one pass (phys.h) */
+        if (P->per_op) {
+            cim_noise_key kp = key;
+            kp.islice |= CIM_PHYS_STREAM;
+            R->stage->noise_recovery(&kp, w->fvec, w->fch, nfail, rc, w->fzp);
+        }
+        uint8_t shift[CIM_OPERAND_BITS], mask[CIM_OPERAND_BITS];
+        for (int r = 0; r < rc; r++) {
+            cim_slice b = L->rec[L->rec_first[j] + r].bits;
+            shift[r] = (uint8_t)(b.lo - L->is[j].lo);
+            mask[r] = (uint8_t)((1u << b.width) - 1);
+        }
+        if (P->D || P->V) {
+            /* A vector with at least ceil(nc / 16) failures: all its channels at
+             * once, vectorized (one block of 16 channels costs about what one
+             * failure summed alone does; thresholds from nc / 32 to nc / 8
+             * measured alike on ResNet-8); the others one by one. The same bits
+             * either way. */
+            const uint8_t *A = R->planes + (size_t)j * R->plane_stride + (size_t)L->chunk_off[c];
+            const size_t nt = (size_t)TILE_M * TILE_N;
+            int per_row[TILE_M], lone = 0, *which = w->fwhich;
+            memset(per_row, 0, sizeof per_row);
+            for (int f = 0; f < nfail; f++)
+                per_row[fail[f] / TILE_N]++;
+            const int thr = (nc + 15) / 16;
+            for (int mm = 0; mm < mc; mm++)
+                if (per_row[mm] >= thr && per_row[mm] > 0)
+                    cim__phys_row_fields(L, P, A + (size_t)(tm0 + mm) * (size_t)L->kp_total, c, i, rc, shift, mask,
+                                         n0, nc, w->fdt + (size_t)mm * TILE_N, P->V ? w->fvt + (size_t)mm * TILE_N : NULL,
+                                         nt, w->pscr, w->pks);
+            for (int f = 0; f < nfail; f++) {
+                const int mm = fail[f] / TILE_N;
+                if (per_row[mm] >= thr) {
+                    for (int r = 0; r < rc; r++) {
+                        w->fds[(size_t)r * (size_t)nfail + (size_t)f] = w->fdt[(size_t)r * nt + fail[f]];
+                        if (P->V)
+                            w->fvar[(size_t)r * (size_t)nfail + (size_t)f] = w->fvt[(size_t)r * nt + fail[f]];
+                    }
+                } else {
+                    which[lone++] = f;
+                }
+            }
+            if (lone)
+                cim__phys_gather(L, P, A, (size_t)L->kp_total, c, i, rc, shift, mask, nfail, w->frow, w->fch, which,
+                                 lone, w->fds, P->V ? w->fvar : NULL);
+        } else {
+            memset(w->fds, 0, (size_t)rc * (size_t)nfail * sizeof(float));
+        }
     }
     const int q0 = L->nis + L->rec_first[j];
     /* A gathered dot product costs about three times a tile entry's share of a
@@ -104,7 +155,14 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         }
         int64_t weight = sign * cim__pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
-                         R->hist_base, 0};
+                         R->hist_base, 0, NULL};
+        if (P) {
+            float *dev = w->fdev + (size_t)r * (size_t)nfail;
+            cim__phys_finish(L, P, c, i, cim__phys_window(&L->cfg.analog, rec->bits.width), nfail, w->fch, fs,
+                             w->fds + (size_t)r * (size_t)nfail, P->V ? w->fvar + (size_t)r * (size_t)nfail : NULL,
+                             P->per_op ? w->fzp + (size_t)r * (size_t)nfail : NULL, dev);
+            a.dev = dev;
+        }
         const float *fz = w->fz + (size_t)r * (size_t)nfail;
         if (R->acc32) /* the bound of fits_int32 covers a failure's recovery terms */
             R->stage->adc_tile32(&a, NULL, 1, nfail, fs, fa, fz, 0, w->facc32, 0, NULL, 0, hist, w->bits_out, &cnt);

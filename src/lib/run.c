@@ -346,15 +346,30 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
                                  sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
-                                 R->hist_base, R->adc.digital || (!R->noise && in_range(R, c, i, j))};
+                                 R->hist_base, R->adc.digital || (!R->noise && !R->phys && in_range(R, c, i, j)),
+                                 NULL};
                 int nfail;
                 cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
-                if (R->noise) {
-                    key.vector = sb_vector + (uint64_t)tm0;
+                key.vector = sb_vector + (uint64_t)tm0;
+                if (R->noise)
                     R->stage->noise_tile(&key, mc, (uint32_t)n0, nc, w->z, TILE_N);
+                if (R->phys) { /* the physical models: the deviation each conversion sees (phys.h) */
+                    const float *zp = NULL;
+                    if (R->phys->per_op) {
+                        cim_noise_key kp = key;
+                        kp.islice |= CIM_PHYS_STREAM;
+                        R->stage->noise_tile(&kp, mc, (uint32_t)n0, nc, w->zp, TILE_N);
+                        zp = w->zp;
+                    }
+                    cim__phys_tile(L, R->phys,
+                                   R->planes + (size_t)j * R->plane_stride + (size_t)tm0 * (size_t)L->kp_total +
+                                       (size_t)L->chunk_off[c],
+                                   (size_t)L->kp_total, c, i, L->is[j].width, mc, n0, nc, w->S, zp, w->dev, TILE_N,
+                                   w->pscr, w->pks);
+                    a.dev = w->dev;
                 }
                 if (flip)
                     for (int mm = 0; mm < mc; mm++)
@@ -417,9 +432,28 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     R.phases = L->in_enc == CIM_IN_SIGNED_SPLIT ? 2 : 1;
     R.nplanes = L->nis + L->nrec;
     R.vector_offset = opts->vector_offset;
+    /* the physical models (phys.h): the layer's, or with opts->physical and
+     * every model off a neutral set (gain 1, offset 0) for this run */
+    cim_phys neutral;
+    R.phys = L->phys;
+    if (!R.phys && opts->physical && M > 0) {
+        memset(&neutral, 0, sizeof neutral);
+        neutral.gain = cim__malloc(ctx, (size_t)L->nchunks * (size_t)L->nws * (size_t)L->N * sizeof(float));
+        neutral.off = cim__calloc(ctx, (size_t)L->nchunks * (size_t)L->nws * (size_t)L->N, sizeof(float));
+        if (!neutral.gain || !neutral.off) {
+            cim__free(ctx, neutral.gain);
+            cim__free(ctx, neutral.off);
+            return CIM_ERR_NOMEM;
+        }
+        for (size_t e = 0; e < (size_t)L->nchunks * (size_t)L->nws * (size_t)L->N; e++)
+            neutral.gain[e] = 1.0f;
+        neutral.drift_gain = 1.0;
+        R.phys = &neutral;
+    }
     cim__adc_init(&R.adc, L->cfg.adc.bits, L->cfg.adc.is_signed, L->cfg.adc.drop_lsbs,
                   R.noise ? L->cfg.noise.level : 0.0);
-    R.acc32 = !opts->wide_accumulators && fits_int32(L, &R.adc);
+    /* (exact digital reads' bound is on column sums, which a deviation may exceed) */
+    R.acc32 = !opts->wide_accumulators && !(R.phys && R.adc.digital) && fits_int32(L, &R.adc);
     /* The pair histogram pays where column sums are confined to a 256-value
      * window: an unsigned ADC whose codes span at most 256 sums (ISAAC-like;
      * there a sum beyond the window is clipped, so rare). Elsewhere (signed
@@ -429,7 +463,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     R.hist_base = !R.adc.qmin && ((R.adc.qmax + 1) << R.adc.t) <= 256 ? 0 : CIM_HIST_NO_PAIRS;
     cim_status st = cim__run_alloc(ctx, &R, M);
     if (st)
-        return st;
+        goto done;
 
     int ntn = (L->N + TILE_N - 1) / TILE_N;
     for (int m0 = 0; m0 < M && st == CIM_OK; m0 += R.ms) {
@@ -469,6 +503,11 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
         stats->vectors = (uint64_t)M;
         stats->macs = (uint64_t)M * (uint64_t)L->K * (uint64_t)L->N;
         stats->adc_converts = stats->adc_converts_speculative + stats->adc_converts_recovery;
+    }
+done:
+    if (R.phys == &neutral) {
+        cim__free(ctx, neutral.gain);
+        cim__free(ctx, neutral.off);
     }
     return st;
 }

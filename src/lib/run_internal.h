@@ -6,6 +6,7 @@
 #include "layer_internal.h"
 #include "adc.h"
 #include "adc_row.h"
+#include "phys.h"
 
 enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
 
@@ -26,6 +27,13 @@ typedef struct {
     uint64_t *fvec;            /* their global vector indices (noise keys) */
     uint32_t *fch;             /* their channels */
     float *fz;                 /* their noise */
+    float *dev, *zp;           /* physical models (phys.h): a tile's ADC-input deviations and normals */
+    float *fdev, *fzp, *fds, *fvar; /* the same for the failures' recovery slices, [slice][failure] */
+    float *fdt, *fvt;          /* recovery slices' sums of whole tile rows, [slice][mm][TILE_N] */
+    int *fwhich;               /* the failures summed one by one */
+    float *pscr;               /* 8 floats per crossbar row: input values of four vectors (phys_run.c) */
+    int *pks;                  /* one int per crossbar row: their driven rows */
+    size_t pscr_rows;          /* crossbar rows pscr and pks hold */
     uint8_t *mag;              /* one vector's input magnitudes in this phase */
     uint8_t *rplane;           /* a tile's rows of one recovery slice in one chunk (dense recovery) */
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
@@ -45,6 +53,7 @@ typedef struct {
     const cim_stage *stage;
     cim_adc adc;
     int noise, hist;
+    const cim_phys *phys;      /* the physical models (phys.h), or NULL: the exact integer path */
     int acc32;                 /* one chunk's sums provably fit int32 */
     int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
     int phases, nplanes, ms;
@@ -70,6 +79,10 @@ struct cim_run_ws {
     int64_t *insum, *acc;
     worker *w;
 };
+
+/* The noise.h islice bit of the physical models' per-operation normals (a
+ * stream apart from gaussian_colsum's: islice values otherwise stay below 0x200). */
+#define CIM_PHYS_STREAM 0x800u
 
 static inline int64_t cim__pow2(int e) { return (int64_t)1 << e; }
 

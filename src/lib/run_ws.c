@@ -9,7 +9,8 @@ static void free_worker(cim_ctx *ctx, worker *w)
 {
     void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32, w->rplane};
     void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
-                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot};
+                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot, w->dev, w->zp, w->fdev, w->fzp,
+                     w->fds, w->fvar, w->fdt, w->fvt, w->fwhich, w->pscr, w->pks};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
         cim__aligned_free(ctx, aligned[i]);
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
@@ -139,6 +140,37 @@ cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M)
         }
     }
     if (bad) { /* keep nothing half-grown */
+        cim__run_ws_free(ctx);
+        return CIM_ERR_NOMEM;
+    }
+    for (int t = 0; t < R->nworkers && R->phys && !bad; t++) { /* the physical models' buffers, once */
+        worker *w = &ws->w[t];
+        const size_t nt = (size_t)TILE_M * TILE_N;
+        if (w->pscr_rows < (size_t)L->cfg.rows) {
+            cim__free(ctx, w->pscr);
+            cim__free(ctx, w->pks);
+            w->pscr = cim__malloc(ctx, 8 * (size_t)L->cfg.rows * sizeof(float));
+            w->pks = cim__malloc(ctx, (size_t)L->cfg.rows * sizeof(int));
+            w->pscr_rows = w->pscr && w->pks ? (size_t)L->cfg.rows : 0;
+            if (!w->pscr_rows) {
+                bad = 1;
+                break;
+            }
+        }
+        if (w->dev)
+            continue;
+        w->dev = cim__calloc(ctx, nt, sizeof(float));
+        w->zp = cim__calloc(ctx, nt, sizeof(float));
+        w->fdev = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fzp = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fds = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fvar = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fdt = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fvt = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
+        w->fwhich = cim__calloc(ctx, nt, sizeof(int));
+        bad = !w->dev || !w->zp || !w->fdev || !w->fzp || !w->fds || !w->fvar || !w->fdt || !w->fvt || !w->fwhich;
+    }
+    if (bad) {
         cim__run_ws_free(ctx);
         return CIM_ERR_NOMEM;
     }

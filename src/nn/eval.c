@@ -85,6 +85,9 @@ void cim_eval_result_free(cim_ctx *ctx, cim_eval_result *res)
         cim__free(ctx, res->layers);
         res->layers = NULL;
         res->n_layers = 0;
+        cim__free(ctx, res->breakdown);
+        res->breakdown = NULL;
+        res->n_breakdown = 0;
     }
 }
 

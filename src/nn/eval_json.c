@@ -61,6 +61,44 @@ static json_t *layer_json(const cim_eval_layer *L, int has_energy, int has_hw)
     return o;
 }
 
+/* analog_breakdown: one object per row; delta_top1 in points against "none". */
+static json_t *breakdown_json(const cim_eval_result *r)
+{
+    json_t *a = json_array();
+    double base = 0.0;
+    for (int i = 0; i < r->n_breakdown; i++)
+        if (strcmp(r->breakdown[i].model, "none") == 0)
+            base = ratio(r->breakdown[i].correct, r->breakdown[i].samples);
+    for (int i = 0; a && i < r->n_breakdown; i++) {
+        const cim_eval_breakdown *b = &r->breakdown[i];
+        json_t *o = json_object();
+        double top1 = ratio(b->correct, b->samples);
+        int bad = !o;
+        if (!bad) {
+            bad |= json_object_set_new(o, "model", json_string(b->model));
+            bad |= json_object_set_new(o, "top1", json_real(top1));
+            bad |= json_object_set_new(o, "delta_top1", json_real(100.0 * (top1 - base)));
+            bad |= json_object_set_new(o, "agreement", json_real(ratio(b->agree, b->samples)));
+            bad |= json_object_set_new(o, "samples", json_integer((json_int_t)b->samples));
+            bad |= json_object_set_new(o, "converts_per_mac", json_real(cim_stats_converts_per_mac(&b->totals)));
+            bad |= json_object_set_new(o, "saturation_rate", json_real(ratio(b->totals.saturations, b->totals.adc_converts)));
+            bad |= json_object_set_new(o, "saturations", json_integer((json_int_t)b->totals.saturations));
+            bad |= json_object_set_new(o, "adc_converts", json_integer((json_int_t)b->totals.adc_converts));
+            bad |= json_object_set_new(o, "seconds", json_real(b->seconds));
+        }
+        if (bad) {
+            json_decref(o);
+            json_decref(a);
+            return NULL;
+        }
+        if (json_array_append_new(a, o)) { /* steals o even on failure */
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 static json_t *result_json(const cim_eval_result *r)
 {
     json_t *o = json_object(), *acc = json_object(), *layers = json_array();
@@ -90,6 +128,10 @@ static json_t *result_json(const cim_eval_result *r)
             bad |= !l || json_array_append_new(layers, l);
         }
         bad |= json_object_set(o, "layers", layers);
+        if (!bad && r->n_breakdown > 0) {
+            json_t *b = breakdown_json(r);
+            bad |= !b || json_object_set_new(o, "analog_breakdown", b);
+        }
         bad |= json_object_set_new(o, "seconds", json_real(r->seconds));
     }
     json_decref(acc);
