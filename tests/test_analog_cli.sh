@@ -41,6 +41,17 @@ Y
 "$CIMSIM" mvm --config "$T/an.yaml" --weights "$W" --inputs "$X" --out "$T/P.npy" --threads 1 2> "$T/err" \
     && ok || { bad "mvm with an analog block"; cat "$T/err"; }
 
+# 1b. the bundled example (README) loads and its breakdown names its five model groups
+if "$CIMSIM" eval --model "$M" --arch "$SRC/examples/pcm-analog.yaml" --analog-breakdown --limit 8 > "$T/ex" 2> "$T/exerr"; then
+    n=0
+    for g in programming drift pcm_read ktc adc_noise; do
+        grep -q "^  $g " "$T/ex" && n=$((n + 1))
+    done
+    if [ $n -eq 5 ]; then ok; else bad "examples/pcm-analog.yaml: breakdown lists $n of 5 groups"; cat "$T/ex"; fi
+else
+    bad "examples/pcm-analog.yaml does not run"; cat "$T/exerr"
+fi
+
 # 2. bad analog keys and values name the file, the key and the line
 printf 'base: raella\nanalog:\n  g_on_us: 100\n  v_reed: 0.2\n' > "$T/b1.yaml"
 expect_fail "unknown key" "b1.yaml:4: key 'analog.v_reed'" "$CIMSIM" mvm --config "$T/b1.yaml" --weights "$W" --inputs "$X" --out "$T/P.npy"
