@@ -7,9 +7,11 @@
 # The chosen slicings and their errors are the checksum: they must not change
 # between runs or machines. Table to stdout and results/bench_compile.md.
 #   bench/compile.sh   (threads: OMP_NUM_THREADS, default all cores)
+# Build directory: $CIMSIM_BUILD_DIR (default build), made by scripts/setup.sh.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
+BUILD=${CIMSIM_BUILD_DIR:-build}
+[ -n "${CIMSIM_BENCH_NO_SETUP:-}" ] || scripts/setup.sh >/dev/null
 # the synthetic layers are written with Debian's python3-onnx and python3-numpy
 if ! /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null; then
     SUDO=""
@@ -40,14 +42,14 @@ EOF
 } >"$out"
 for m in models/*.onnx; do
     name=$(basename "$m" .onnx)
-    build/cimsim compile --model "$m" --arch raella --out "$tmp/$name.json" >/dev/null 2>&1
+    "$BUILD/cimsim" compile --model "$m" --arch raella --out "$tmp/$name.json" >/dev/null 2>&1
     summary "$tmp/$name.json" "$name" >>"$out"
 done
 for shape in "64 56" "128 28" "256 14" "512 7"; do
     set -- $shape
     /usr/bin/python3 bench/synth_conv.py "$1" "$2" "$tmp" >/dev/null
     name=conv${1}x${2}
-    build/cimsim compile --model "$tmp/$name.onnx" --calib "$tmp/${name}_x.npy:10" --arch raella \
+    "$BUILD/cimsim" compile --model "$tmp/$name.onnx" --calib "$tmp/${name}_x.npy:10" --arch raella \
         --out "$tmp/$name.json" >/dev/null 2>&1
     summary "$tmp/$name.json" "$name (ResNet-18 3x3, synthetic)" >>"$out"
 done

@@ -35,27 +35,37 @@ static inline void cim_philox4x32_10(uint32_t x[4], uint32_t k0, uint32_t k1)
  * of x[w]), the same integer steps as Random123's philox4x32_R: the 32 x 32
  * -> 64-bit products come from vpmuludq on even and odd lanes (the compiler's
  * own vectorization of the scalar code widens to 64-bit lanes and vpmullq). */
-static inline void cim_mulhilo16(__m512i m, __m512i x, __m512i *hi, __m512i *lo)
-{
-    const __m512i even = _mm512_mul_epu32(x, m), odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-    *lo = _mm512_mask_blend_epi32(0xaaaa, even, _mm512_slli_epi64(odd, 32));
-    *hi = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(even, 32), odd);
-}
-
 static inline void cim_philox16(__m512i x[4], uint32_t k0, uint32_t k1)
 {
+    /* The even and odd counters run apart, each word in the low half of a
+     * 64-bit lane: vpmuludq reads only the low halves, so the high halves may
+     * hold anything, and a round is two products, two shifts (the high words)
+     * and two three-way xors per half; the halves are put back together at
+     * the end. The same integer steps as Random123's philox4x32_R. */
     const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0), m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
+    __m512i e[4], o[4];
+    for (int w = 0; w < 4; w++) {
+        e[w] = x[w];
+        o[w] = _mm512_srli_epi64(x[w], 32);
+    }
     for (int r = 0; r < 10; r++) {
-        __m512i hi0, lo0, hi1, lo1;
-        cim_mulhilo16(m0, x[0], &hi0, &lo0);
-        cim_mulhilo16(m1, x[2], &hi1, &lo1);
-        x[0] = _mm512_xor_si512(_mm512_xor_si512(hi1, x[1]), _mm512_set1_epi32((int)k0));
-        x[1] = lo1;
-        x[2] = _mm512_xor_si512(_mm512_xor_si512(hi0, x[3]), _mm512_set1_epi32((int)k1));
-        x[3] = lo0;
+        const __m512i kk0 = _mm512_set1_epi32((int)k0), kk1 = _mm512_set1_epi32((int)k1);
+        const __m512i pe0 = _mm512_mul_epu32(e[0], m0), pe1 = _mm512_mul_epu32(e[2], m1);
+        const __m512i po0 = _mm512_mul_epu32(o[0], m0), po1 = _mm512_mul_epu32(o[2], m1);
+        /* 0x96: a ^ b ^ c */
+        e[0] = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pe1, 32), e[1], kk0, 0x96);
+        e[1] = pe1;
+        e[2] = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pe0, 32), e[3], kk1, 0x96);
+        e[3] = pe0;
+        o[0] = _mm512_ternarylogic_epi32(_mm512_srli_epi64(po1, 32), o[1], kk0, 0x96);
+        o[1] = po1;
+        o[2] = _mm512_ternarylogic_epi32(_mm512_srli_epi64(po0, 32), o[3], kk1, 0x96);
+        o[3] = po0;
         k0 += PHILOX_W32_0;
         k1 += PHILOX_W32_1;
     }
+    for (int w = 0; w < 4; w++)
+        x[w] = _mm512_mask_blend_epi32(0xaaaa, e[w], _mm512_slli_epi64(o[w], 32));
 }
 #endif
 
@@ -195,8 +205,13 @@ static inline void cim_noise_row_impl(const cim_noise_key *k, uint32_t n0, int c
         uint32_t last = n0 + (uint32_t)count - 1;
         int ng = (int)((last >> 2) - g0 + 1);
         ng = ng > 64 ? 64 : ng;
-        cim_noise_groups_impl(k, g0, ng, buf);
         int off = (int)(n & 3u), take = 4 * ng - off;
+        if (!off && take <= count - i) { /* whole groups: straight into z */
+            cim_noise_groups_impl(k, g0, ng, z + i);
+            i += take;
+            continue;
+        }
+        cim_noise_groups_impl(k, g0, ng, buf);
         take = take > count - i ? count - i : take;
         memcpy(z + i, buf + off, (size_t)take * sizeof(float));
         i += take;

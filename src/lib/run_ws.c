@@ -7,9 +7,9 @@
 
 static void free_worker(cim_ctx *ctx, worker *w)
 {
-    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32, w->rplane};
+    void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32, w->rplane, w->z};
     void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
-                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->z, w->ftot, w->dev, w->zp, w->fdev, w->fzp,
+                     w->fch, w->fz, w->mag, w->pulses, w->fail, w->ftot, w->dev, w->zp, w->fdev, w->fzp,
                      w->fds, w->fvar, w->fdt, w->fvt, w->fwhich, w->pscr, w->pks};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
         cim__aligned_free(ctx, aligned[i]);
@@ -46,7 +46,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->Ra = cim__aligned_alloc(ctx, tile);
     w->acc32 = cim__aligned_alloc(ctx, tile);
     w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
-    w->z = cim__calloc(ctx, nt, sizeof(float));
+    w->z = cim__aligned_calloc(ctx, nt * sizeof(float)); /* 64-byte rows for the noise stage's stores */
     w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
     w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
     /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */

@@ -3,6 +3,7 @@
  *
  *   ort_run MODEL.onnx INPUT.npy OUTPUT.npy [--threads T]
  *           [--opt-level disable|basic|extended|all] [--lib libonnxruntime.so]
+ *           [--time R [--batch B]]
  *
  * INPUT.npy (float32, uint8, int8 or int32, a shape that fits the model's one
  * input; symbolic dims take the array's) is fed to the model's only input and
@@ -20,10 +21,20 @@
  * runs the graph exactly as written. --threads sets the intra-op threads
  * (default 1, so results never depend on the machine).
  *
+ * --time R (benchmarks: bench/eval.sh): after the run that writes OUTPUT,
+ * run every sample (the first axis of INPUT) through the model again R times,
+ * in batches of B samples (--batch, default 64, as `cimsim eval`; the last
+ * batch may be smaller), and print one line
+ *   ort_run: time: S samples, batch B, T threads, R runs: median X s, min Y s, Z samples/s
+ * with the median wall time of a whole pass (session creation and the first
+ * run excluded; tensors wrap INPUT's memory, no copies). The model's batch
+ * dimension must be symbolic unless B equals it.
+ *
  * Exit status: 0 on success, 1 on any error (message on stderr), 2 on usage.
  */
 #include <dlfcn.h>
 #include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,8 +222,68 @@ static int write_output(ort_run *r, cim_ctx *ctx, const char *path)
     return 0;
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* --time: `reps` passes over every sample of x in batches of `batch`; prints the
+ * median and minimum wall time of a pass. */
+static int time_model(ort_run *r, const cim_npy *x, size_t esize, ONNXTensorElementDataType xt, int reps,
+                      int batch, int threads)
+{
+    const OrtApi *api = r->api;
+    int64_t n = x->shape[0], shape[CIM_NPY_MAX_RANK];
+    size_t row = esize;
+    for (int i = 1; i < x->rank; i++)
+        row *= (size_t)x->shape[i];
+    memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->rank);
+    double *t = malloc(sizeof(double) * (size_t)reps);
+    if (!t) {
+        fprintf(stderr, "ort_run: out of memory\n");
+        return 1;
+    }
+    const char *in_names[1] = {r->in_name}, *out_names[1] = {r->out_name};
+    int rc = 0;
+    for (int k = 0; k < reps && !rc; k++) {
+        double t0 = now_s();
+        for (int64_t at = 0; at < n && !rc; at += batch) {
+            shape[0] = n - at < batch ? n - at : batch;
+            OrtValue *in = NULL, *out = NULL;
+            rc = ort_failed(api, api->CreateTensorWithDataAsOrtValue(r->mem, (char *)x->data + (size_t)at * row,
+                                                                     (size_t)shape[0] * row, shape, (size_t)x->rank,
+                                                                     xt, &in), "input tensor");
+            const OrtValue *ins[1] = {in};
+            if (!rc)
+                rc = ort_failed(api, api->Run(r->session, NULL, in_names, ins, 1, out_names, 1, &out),
+                                "running the model (--time)");
+            api->ReleaseValue(out);
+            api->ReleaseValue(in);
+        }
+        t[k] = now_s() - t0;
+    }
+    if (!rc) {
+        double tmin;
+        qsort(t, (size_t)reps, sizeof *t, cmp_double);
+        tmin = t[0];
+        double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        printf("ort_run: time: %" PRId64 " samples, batch %d, %d threads, %d runs: median %.6f s, min %.6f s, "
+               "%.1f samples/s\n", n, batch, threads, reps, med, tmin, (double)n / med);
+    }
+    free(t);
+    return rc;
+}
+
 static int run_model(ort_run *r, cim_ctx *ctx, const char *model, const char *input,
-                     const char *output, int threads, GraphOptimizationLevel level)
+                     const char *output, int threads, GraphOptimizationLevel level, int reps, int batch)
 {
     const OrtApi *api = r->api;
     cim_npy x = {0};
@@ -255,6 +326,8 @@ static int run_model(ort_run *r, cim_ctx *ctx, const char *model, const char *in
     const OrtValue *ins[1] = {r->in};
     CK(api->Run(r->session, NULL, in_names, ins, 1, out_names, 1, &r->out), "running the model");
     rc = write_output(r, ctx, output);
+    if (!rc && reps > 0)
+        rc = time_model(r, &x, esize, xt, reps, batch, threads);
 done:
 #undef CK
     ort_release(r); /* before x: the input tensor points into x.data */
@@ -265,14 +338,14 @@ done:
 static int usage(void)
 {
     fprintf(stderr, "usage: ort_run MODEL.onnx INPUT.npy OUTPUT.npy [--threads T] "
-            "[--opt-level disable|basic|extended|all] [--lib PATH]\n");
+            "[--opt-level disable|basic|extended|all] [--lib PATH] [--time R [--batch B]]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL}, *lib = NULL;
-    int npos = 0, threads = 1;
+    int npos = 0, threads = 1, reps = 0, batch = 64;
     GraphOptimizationLevel level = ORT_ENABLE_ALL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -297,6 +370,18 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ort_run: --opt-level: '%s' is not disable, basic, extended or all\n", v);
                 return 2;
             }
+        } else if ((strcmp(argv[i], "--time") == 0 || strcmp(argv[i], "--batch") == 0) && i + 1 < argc) {
+            const char *opt = argv[i];
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 1000000) {
+                fprintf(stderr, "ort_run: %s: '%s' is not in 1..1000000\n", opt, argv[i]);
+                return 2;
+            }
+            if (opt[2] == 't')
+                reps = (int)v;
+            else
+                batch = (int)v;
         } else if (strcmp(argv[i], "--lib") == 0 && i + 1 < argc) {
             lib = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -345,7 +430,7 @@ int main(int argc, char **argv)
         dlclose(h);
         return 1;
     }
-    int rc = run_model(&r, ctx, pos[0], pos[1], pos[2], threads, level);
+    int rc = run_model(&r, ctx, pos[0], pos[1], pos[2], threads, level, reps, batch);
     cim_ctx_destroy(ctx);
     dlclose(h);
     return rc;
