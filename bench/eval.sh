@@ -4,16 +4,15 @@
 #   eval  `cimsim eval --arch raella --noise 0.04 --seed 1 --threads T`: its own
 #         "seconds" (dataset, per-worker graph loading and crossbar programming,
 #         the digital reference AND the analog run of every image; model
-#         parsing before it excluded). There is no analog-only switch.
-#   ref   `cimsim reference` (the digital reference alone, one thread, whole
-#         process wall time including model loading and writing its NPY files)
+#         parsing before it excluded)
+#   analog  the same with --analog-only (the reference is not run): the
+#         simulated network alone, its own "seconds", same top-1 and counters
 #   ort   ONNX Runtime's int8 run of the same model on exactly the same
 #         preprocessed inputs (`cimsim reference --inputs-out`), T intra-op
 #         threads, batches of 64 as eval's (tools/ort/ort_run --time 5: median
 #         of 5 passes, session creation excluded)
-# and reports medians: eval images/s, an estimate of the analog part alone
-# (N / (eval s - ref s / T): eval's T workers each run the reference on their
-# share of the batches), ORT's images/s and the ratios ORT / cimsim.
+# and reports medians: eval images/s, analog-only images/s, ORT's images/s and
+# the ratios ORT / cimsim.
 # Checksums: the accuracies and the ADC conversion count of eval (they must
 # not change between runs, thread counts or machines) and an md5 prefix of
 # ORT's output file (the same for a given ORT build and thread count).
@@ -50,10 +49,10 @@ out=results/bench_eval.md tsv=results/bench_eval.tsv
 {
     echo "First $limit Fashion-MNIST test images; raella, noise E = 0.04, seed 1; $threads threads for eval and ONNX Runtime; median of $reps interleaved rounds."
     echo
-    echo "| model | samples | eval s | eval images/s | reference s (1 thread) | analog images/s (est.) | ORT int8 images/s | ORT / eval | ORT / analog (est.) | reference top-1 | analog top-1 | ADC converts | ORT output md5 |"
+    echo "| model | samples | eval s | eval images/s | analog-only s | analog images/s | ORT int8 images/s | ORT / eval | ORT / analog | reference top-1 | analog top-1 | ADC converts | ORT output md5 |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
-printf 'model\tsamples\teval_s\teval_ips\tref_s\tanalog_ips_est\tort_ips\tort_over_eval\tort_over_analog\tref_top1\tanalog_top1\tadc_converts\tort_md5\n' >"$tsv"
+printf 'model\tsamples\teval_s\teval_ips\tanalog_s\tanalog_ips\tort_ips\tort_over_eval\tort_over_analog\tref_top1\tanalog_top1\tadc_converts\tort_md5\n' >"$tsv"
 for m in models/*.onnx; do
     name=$(basename "$m" .onnx)
     json=results/bench_eval_$name.json
@@ -75,10 +74,17 @@ for m in models/*.onnx; do
             exit 1
         fi
         echo "$check" >"$tmp/check"
-        t0=$(now)
-        "$BUILD/cimsim" reference --model "$m" --limit "$limit" --out "$tmp/ref2.npy" >/dev/null
-        t1=$(now)
-        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }' >>"$tmp/ref_s"
+        if ! "$BUILD/cimsim" eval --model "$m" --arch raella --noise 0.04 --seed 1 --threads "$threads" \
+            --limit "$limit" --analog-only --json "$tmp/ao.json" >/dev/null 2>"$tmp/err"; then
+            cat "$tmp/err" >&2
+            exit 1
+        fi
+        jq -r '.seconds' "$tmp/ao.json" >>"$tmp/ref_s"
+        ao=$(jq -r '"\(.accuracy.analog) \(.totals.adc_converts)"' "$tmp/ao.json")
+        if [ "$ao" != "$(jq -r '"\(.accuracy.analog) \(.totals.adc_converts)"' "$json")" ]; then
+            echo "bench/eval.sh: $name: --analog-only gave $ao, eval $(jq -r '"\(.accuracy.analog) \(.totals.adc_converts)"' "$json")" >&2
+            exit 1
+        fi
         if [ -n "$ORT" ]; then
             "$ORT" "$m" "$tmp/x.npy" "$tmp/ort.npy" --threads "$threads" --time 5 >"$tmp/ort.out" 2>&1 ||
                 { cat "$tmp/ort.out" >&2; exit 1; }
@@ -93,7 +99,7 @@ for m in models/*.onnx; do
     samples=$(jq -r '.samples' "$json")
     awk -v name="$name" -v n="$samples" -v es="$eval_s" -v rs="$ref_s" -v oi="$ort_ips" -v T="$threads" \
         -v rt="$1" -v at="$2" -v cv="$3" -v md5="$ort_md5" -v md="$out" -v tsv="$tsv" 'BEGIN {
-        eips = n / es; an = es - rs / T; aips = (an > 0) ? n / an : 0
+        eips = n / es; aips = (rs > 0) ? n / rs : 0
         ort = oi == "nan" ? "-" : sprintf("%.0f", oi)
         r1 = oi == "nan" ? "-" : sprintf("%.1f", oi / eips)
         r2 = (oi == "nan" || aips == 0) ? "-" : sprintf("%.1f", oi / aips)

@@ -127,6 +127,11 @@ expect_fail "reference: missing --out" "--out" "$CIMSIM" reference --model "$M"
 "$CIMSIM" eval --model "$M" --arch isaac,raella --limit 64 --json "$T/e.json" --csv "$T/e.csv" > "$T/eval.txt" &&
     grep -q "analog agrees with reference" "$T/eval.txt" && grep -q '"speculation_failure_rate"' "$T/e.json" &&
     grep -q "^raella,/fc3/Gemm" "$T/e.csv" && ok || bad "eval"
+# --analog-only: the same analog top-1 without the reference
+"$CIMSIM" eval --model "$M" --arch raella --limit 64 --json "$T/ar.json" > /dev/null &&
+    "$CIMSIM" eval --model "$M" --arch raella --limit 64 --analog-only --json "$T/ao.json" > "$T/ao.txt" &&
+    grep -q "the reference was not run" "$T/ao.txt" && grep -q '"reference": null' "$T/ao.json" &&
+    [ "$(grep -m1 '"analog":' "$T/ao.json")" = "$(grep -m1 '"analog":' "$T/ar.json")" ] && ok || bad "eval --analog-only"
 
 # 4c. compile: a plan, eval --plan, and bad input (no plan file left behind)
 expect_fail "compile: missing --out" "--out" "$CIMSIM" compile --model "$M"

@@ -127,6 +127,59 @@ static void test_noise_batch_threads(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* analog_only skips the reference: the analog top-1 and every counter are
+ * those of the full evaluation, no agreement or layer error is reported, and
+ * a dataset without labels is refused. */
+static void test_analog_only(void **state)
+{
+    (void)state;
+    char path[1024];
+    if (!model_path("lenet5", path, sizeof path))
+        skip();
+    cim_ctx *ctx = tu_ctx();
+    cim_net *net = NULL;
+    assert_int_equal(cim_net_load(ctx, path, &net), CIM_OK);
+    cim_arch arch;
+    assert_int_equal(cim_arch_load(ctx, "raella", &arch), CIM_OK);
+    arch.base.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+    arch.base.noise.level = 0.08;
+    for (int i = 0; i < arch.n_overrides; i++)
+        arch.over[i].cfg.noise = arch.base.noise;
+    cim_eval_options o;
+    cim_eval_options_default(&o);
+    o.batch = 16;
+    o.limit = 40;
+    cim_eval_result full, only;
+    assert_int_equal(cim_net_eval(ctx, net, &arch, "fashion-mnist:test", &o, &full), CIM_OK);
+    o.analog_only = 1;
+    assert_int_equal(cim_net_eval(ctx, net, &arch, "fashion-mnist:test", &o, &only), CIM_OK);
+    assert_true(full.has_reference);
+    assert_false(only.has_reference);
+    assert_int_equal(only.samples, full.samples);
+    assert_int_equal(only.analog_correct, full.analog_correct);
+    assert_true(full.ref_correct > 0);
+    assert_int_equal(only.ref_correct, 0);
+    assert_int_equal(only.agree, 0);
+    assert_memory_equal(&only.totals, &full.totals, sizeof only.totals);
+    for (int l = 0; l < only.n_layers; l++)
+        assert_int_equal(only.layers[l].err_count, 0);
+    cim_eval_result_free(ctx, &full);
+    cim_eval_result_free(ctx, &only);
+    /* no labels: refused, naming the dataset */
+    char npy[600];
+    tu_path(npy, sizeof npy, "nolabels.npy");
+    int64_t shape[4] = {4, 1, 28, 28};
+    static uint8_t px[4 * 28 * 28];
+    assert_int_equal(cim_npy_write(ctx, npy, CIM_UINT8, 4, shape, px), CIM_OK);
+    assert_int_equal(cim_net_eval(ctx, net, &arch, npy, &o, &only), CIM_ERR_ARG);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "needs labels"));
+    o.analog_only = 0; /* the same file evaluates without analog_only */
+    assert_int_equal(cim_net_eval(ctx, net, &arch, npy, &o, &only), CIM_OK);
+    cim_eval_result_free(ctx, &only);
+    cim_net_free(net);
+    cim_ctx_destroy(ctx);
+}
+
 static void expect_load_error(cim_ctx *ctx, const char *path, cim_status want)
 {
     cim_net *net = (cim_net *)1;
@@ -191,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ideal_is_exact),
         cmocka_unit_test(test_noise_batch_threads),
+        cmocka_unit_test(test_analog_only),
         cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

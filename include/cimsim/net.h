@@ -42,6 +42,8 @@ typedef struct cim_eval_options {
     int histogram;        /* fill column-sum histograms (default 1) */
     int progress;         /* nonzero: a progress bar on stderr */
     const struct cim_plan *plan; /* per-layer weight slicings and centers (cimsim/compile.h), or NULL */
+    int analog_only;      /* nonzero: do not run the digital reference (to time the analog run
+                             alone); needs labels; no agreement and no per-layer error */
 } cim_eval_options;
 
 void cim_eval_options_default(cim_eval_options *o);
@@ -77,6 +79,7 @@ typedef struct cim_eval_breakdown {
 typedef struct cim_eval_result {
     uint64_t samples;
     int has_labels;
+    int has_reference;                    /* the reference ran (not analog_only) */
     uint64_t ref_correct, analog_correct; /* top-1 against labels (when has_labels) */
     uint64_t agree;                       /* analog top-1 == reference top-1 */
     cim_stats totals;                     /* all layers */

@@ -11,7 +11,7 @@ static const char usage[] =
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
     "                   [--no-histogram] [--energy SPEC[,SPEC...]] [--hw NAME|FILE]\n"
-    "                   [--analog-breakdown]\n"
+    "                   [--analog-breakdown] [--analog-only]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -64,6 +64,9 @@ static const char usage[] =
     "                   change against no model, conversions/MAC and saturations of\n"
     "                   each, and of all together (JSON: analog_breakdown). The\n"
     "                   gaussian_colsum noise (--noise) stays on in every row\n"
+    "  --analog-only    do not run the digital reference (to time the analog network\n"
+    "                   alone, as bench/eval.sh does): needs labels; no agreement and\n"
+    "                   no per-layer error\n"
     "\n"
     "example:\n"
     "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
@@ -85,7 +88,9 @@ static void print_result(const cim_eval_result *r)
 {
     printf("\n== %s on %s: %llu samples, %.1f s ==\n", r->arch, r->dataset, (unsigned long long)r->samples,
            r->seconds);
-    if (r->has_labels)
+    if (!r->has_reference)
+        printf("top-1: analog %.2f%% (--analog-only: the reference was not run)\n", pct(r->analog_correct, r->samples));
+    else if (r->has_labels)
         printf("top-1: reference %.2f%%, analog %.2f%%, drop %+.2f points; analog agrees with reference on %.2f%%\n",
                pct(r->ref_correct, r->samples), pct(r->analog_correct, r->samples),
                pct(r->ref_correct, r->samples) - pct(r->analog_correct, r->samples), pct(r->agree, r->samples));
@@ -201,8 +206,11 @@ static int write_csv(const char *path, const cim_eval_result *res, int n)
                     rate(L->stats.speculation_failures, L->stats.adc_converts_speculative));
             if (L->err_count)
                 fprintf(f, "%.6g", L->abs_err_sum / (double)L->err_count);
-            fprintf(f, ",%.6g,%.6g\n", rate(res[a].ref_correct, res[a].samples),
-                    rate(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples));
+            if (res[a].has_reference)
+                fprintf(f, ",%.6g", rate(res[a].ref_correct, res[a].samples));
+            else
+                fputc(',', f); /* --analog-only: no reference */
+            fprintf(f, ",%.6g\n", rate(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples));
         }
     if (fclose(f) != 0) {
         cli_error("eval", "%s: write failed", path);
@@ -218,7 +226,7 @@ int cli_eval(int argc, char **argv)
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
     const char *energy_s = NULL, *hw_s = NULL;
     long limit = 0, threads = 0, batch = 64;
-    int progress = 0, hist = 1, err = 0, breakdown = 0;
+    int progress = 0, hist = 1, err = 0, breakdown = 0, analog_only = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             fputs(usage, stdout);
@@ -260,6 +268,8 @@ int cli_eval(int argc, char **argv)
             hist = 0;
         } else if (cli_flag(argv, i, "--analog-breakdown")) {
             breakdown = 1;
+        } else if (cli_flag(argv, i, "--analog-only")) {
+            analog_only = 1;
         } else {
             if (!err)
                 cli_error("eval", "unknown option '%s' (see cimsim eval --help)", argv[i]);
@@ -369,6 +379,7 @@ int cli_eval(int argc, char **argv)
         o.limit = (uint64_t)limit;
         o.batch = (int)batch;
         o.histogram = hist;
+        o.analog_only = analog_only;
         o.plan = arch[a].adaptive_slicing ? plan : NULL;
         if (arch[a].adaptive_slicing && !plan)
             fprintf(stderr,
@@ -435,13 +446,18 @@ int cli_eval(int argc, char **argv)
         printf("\n%-20s %12s %12s %8s %12s %12s %10s\n", "arch", "ref top-1", "analog top-1", "drop", "conv/MAC",
                "sat rate", "seconds");
         for (int a = 0; a < n; a++)
-            printf("%-20.20s %11.2f%% %11.2f%% %8.2f %12.4f %12.4f %10.1f\n", res[a].arch,
-                   pct(res[a].ref_correct, res[a].samples),
-                   pct(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples),
-                   pct(res[a].ref_correct, res[a].samples) -
+            if (!res[a].has_reference) /* --analog-only */
+                printf("%-20.20s %12s %11.2f%% %8s %12.4f %12.4f %10.1f\n", res[a].arch, "-",
+                       pct(res[a].analog_correct, res[a].samples), "-", cim_stats_converts_per_mac(&res[a].totals),
+                       rate(res[a].totals.saturations, res[a].totals.adc_converts), res[a].seconds);
+            else
+                printf("%-20.20s %11.2f%% %11.2f%% %8.2f %12.4f %12.4f %10.1f\n", res[a].arch,
+                       pct(res[a].ref_correct, res[a].samples),
                        pct(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples),
-                   cim_stats_converts_per_mac(&res[a].totals), rate(res[a].totals.saturations, res[a].totals.adc_converts),
-                   res[a].seconds);
+                       pct(res[a].ref_correct, res[a].samples) -
+                           pct(res[a].has_labels ? res[a].analog_correct : res[a].agree, res[a].samples),
+                       cim_stats_converts_per_mac(&res[a].totals),
+                       rate(res[a].totals.saturations, res[a].totals.adc_converts), res[a].seconds);
     }
     int any_energy = 0;
     for (int a = 0; a < n; a++)

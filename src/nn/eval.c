@@ -173,9 +173,11 @@ static void progress(uint64_t done, uint64_t total, double t0, const cim_eval_re
     for (int i = 0; i < w; i++)
         fputc(i < fill ? '#' : '.', stderr);
     fprintf(stderr, "] %llu/%llu  %.1f s", (unsigned long long)done, (unsigned long long)total, el);
-    if (done && r->has_labels)
+    if (done && r->has_labels && r->has_reference)
         fprintf(stderr, "  ref %.2f%%  analog %.2f%%", 100.0 * (double)r->ref_correct / (double)done,
                 100.0 * (double)r->analog_correct / (double)done);
+    else if (done && r->has_labels)
+        fprintf(stderr, "  analog %.2f%%", 100.0 * (double)r->analog_correct / (double)done);
     fprintf(stderr, done == total ? "\n" : "   ");
     fflush(stderr);
 }
@@ -260,7 +262,7 @@ static void worker_free(worker *w)
 
 /* Samples i0 .. i0 + b - 1 through both graphs of worker w. */
 static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uint64_t i0, int b, int has_labels,
-                            const layer_map *map, int nmap)
+                            int analog_only, const layer_map *map, int nmap)
 {
     cim_ctx *ctx = w->ctx;
     nn_graph *ref = w->ref, *ana = w->ana;
@@ -276,7 +278,9 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
     in.data = w->buf;
     nn_value *outs = w->outs;
     const int no = ref->n_outputs;
-    if ((st = nn_graph_run(ref, &in, outs)) != CIM_OK)
+    /* analog_only (timing): the digital reference is not run, so there is no
+     * agreement and no per-layer error; accuracy is against the labels */
+    if (!analog_only && (st = nn_graph_run(ref, &in, outs)) != CIM_OK)
         return st;
     w->an->sample_offset = i0;
     if ((st = nn_graph_run(ana, &in, outs + no)) != CIM_OK) {
@@ -286,13 +290,13 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
     }
     /* the first output holds the class scores */
     const nn_value *out_ref = &outs[0], *out_ana = &outs[no];
-    int64_t rows = nn_value_count(out_ref) / (out_ref->rank ? out_ref->dims[out_ref->rank - 1] : 1);
+    int64_t rows = nn_value_count(out_ana) / (out_ana->rank ? out_ana->dims[out_ana->rank - 1] : 1);
     if (rows != b) {
-        st = nn_err(ref, NULL, CIM_ERR_SHAPE, "output 0 has %lld rows for a batch of %d (expected [batch, classes])",
+        st = nn_err(ana, NULL, CIM_ERR_SHAPE, "output 0 has %lld rows for a batch of %d (expected [batch, classes])",
                     (long long)rows, b);
     } else {
         for (int r = 0; r < b; r++) {
-            int pr = top1(out_ref, r), pa = top1(out_ana, r);
+            int pr = analog_only ? -1 : top1(out_ref, r), pa = top1(out_ana, r);
             w->agree += pr == pa;
             if (has_labels) {
                 int32_t lab = nn_dataset_label(ds, (int64_t)i0 + r);
@@ -301,9 +305,9 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
             }
         }
     }
-    for (int i = 0; i < 2 * no; i++)
+    for (int i = analog_only ? no : 0; i < 2 * no; i++)
         nn_value_free(ctx, &outs[i]);
-    for (int l = 0; l < nmap && st == CIM_OK; l++) {
+    for (int l = 0; l < nmap && st == CIM_OK && !analog_only; l++) {
         if (map[l].out < 0)
             continue;
         const nn_value *vr = &ref->t[map[l].out].v, *va = &ana->t[map[l].out].v;
@@ -366,7 +370,7 @@ static cim_status eval_loop(cim_net *net, const cim_arch *arch, nn_dataset *ds, 
                     break;
                 uint64_t i0 = bi * (uint64_t)batch;
                 int b = count - i0 < (uint64_t)batch ? (int)(count - i0) : batch;
-                cim_status s = run_batch(w, ds, pp, i0, b, res->has_labels, map, nmap);
+                cim_status s = run_batch(w, ds, pp, i0, b, res->has_labels, o->analog_only, map, nmap);
                 if (s != CIM_OK) {
                     w->st = s;
                     snprintf(w->msg, sizeof w->msg, "%s", cim_ctx_errmsg(w->ctx));
@@ -475,6 +479,12 @@ cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const 
         goto done;
     }
     res->has_labels = nn_dataset_has_labels(ds);
+    res->has_reference = !o.analog_only;
+    if (o.analog_only && !res->has_labels) {
+        st = cim__err(ctx, CIM_ERR_ARG, "%s: an analog-only evaluation needs labels (without them accuracy is "
+                      "agreement with the reference, which it does not run)", dataset);
+        goto done;
+    }
     int batch = (uint64_t)o.batch < count ? o.batch : (int)count;
 
     /* the weight layers, in graph order */

@@ -108,14 +108,18 @@ static json_t *result_json(const cim_eval_result *r)
         bad |= json_object_set_new(o, "dataset", json_string(r->dataset));
         bad |= json_object_set_new(o, "arch", json_string(r->arch));
         bad |= json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
-        if (r->has_labels) {
+        if (!r->has_reference) { /* analog_only: labels, no reference */
+            bad |= json_object_set_new(acc, "reference", json_null());
+            bad |= json_object_set_new(acc, "analog", json_real(ratio(r->analog_correct, r->samples)));
+        } else if (r->has_labels) {
             bad |= json_object_set_new(acc, "reference", json_real(ratio(r->ref_correct, r->samples)));
             bad |= json_object_set_new(acc, "analog", json_real(ratio(r->analog_correct, r->samples)));
         } else { /* without labels: agreement with the reference's top-1 */
             bad |= json_object_set_new(acc, "reference", json_real(1.0));
             bad |= json_object_set_new(acc, "analog", json_real(ratio(r->agree, r->samples)));
         }
-        bad |= json_object_set_new(acc, "agreement", json_real(ratio(r->agree, r->samples)));
+        bad |= json_object_set_new(acc, "agreement",
+                                   r->has_reference ? json_real(ratio(r->agree, r->samples)) : json_null());
         bad |= json_object_set_new(acc, "labels", json_boolean(r->has_labels));
         bad |= json_object_set(o, "accuracy", acc);
         bad |= json_object_set(o, "totals", tot);
