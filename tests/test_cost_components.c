@@ -364,6 +364,9 @@ static void test_bad_files(void **state)
     expect_bad(fx, "tech.yaml", "technology:\n  - {node_nm: 5, vdd_v: -0.7, source: s}\n", "vdd_v", NULL);
     expect_bad(fx, "twice.yaml", "components:\n  a: {kind: k, event: e, energy_pj: 1, node_nm: 1, source: s}\n"
                "  a: {kind: k, event: e, energy_pj: 2, node_nm: 1, source: s}\n", "twice", NULL);
+    expect_bad(fx, "devtwice.yaml", "devices:\n  d: {r_on_ohm: 1000, r_off_ohm: 20000, read_v: 0.2, pulse_ns: 1, "
+               "cell_area_f2: 4, node_nm: 32, source: s}\n  d: {r_on_ohm: 900, r_off_ohm: 20000, read_v: 0.2, "
+               "pulse_ns: 1, cell_area_f2: 4, node_nm: 32, source: s}\n", "device given twice", "devtwice.yaml");
     /* a missing file is an I/O error naming it */
     cim_components *lib = NULL;
     assert_int_equal(cim_components_load(fx->ctx, "/nonexistent/comp.yaml", &lib), CIM_ERR_IO);

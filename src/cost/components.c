@@ -3,6 +3,7 @@
  * number must name its source; every error names the file, line, entry and
  * key (docs/cost.md gives the format). */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 #include "cost_internal.h"
+#include "../lib/yaml_read.h"
 
 #define COMPONENT_FILE_MAX (1 << 20)
 
@@ -35,11 +37,6 @@ static cim_status cyerr(cy *y, const yaml_node_t *n, const char *key, const char
     if (y->entry)
         return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: '%s': key '%s': %s", y->file, line, y->entry, key, msg);
     return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file, line, key, msg);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 static yaml_node_t *node_of(cy *y, int id) { return yaml_document_get_node(y->doc, id); }
@@ -80,43 +77,26 @@ static cim_status own(cy *y, const char *s, const char **out)
 
 static cim_status get_str(cy *y, const yaml_node_t *n, const char *key, const char **out)
 {
-    const char *s = scalar(n);
+    const char *s = cim__yaml_scalar(n);
     if (!s)
         return cyerr(y, n, key, "expected a string");
     return own(y, s, out);
 }
 
 /* A finite number >= lo (lo_open: > lo). */
+static cim_status cyerr_msg(void *y, const yaml_node_t *n, const char *key, const char *msg)
+{
+    return cyerr(y, n, key, "%s", msg);
+}
+
 static cim_status get_num(cy *y, const yaml_node_t *n, const char *key, double lo, int lo_open, double *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return cyerr(y, n, key, "expected a number");
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return cyerr(y, n, key, "expected a number, got '%s'", s);
-    if (v < lo || (lo_open && v == lo))
-        return cyerr(y, n, key, "%s must be %s %g", s, lo_open ? ">" : ">=", lo);
-    *out = v;
-    return CIM_OK;
+    return cim__yaml_double(y, cyerr_msg, n, key, lo, INFINITY, lo_open, out);
 }
 
 static cim_status get_int(cy *y, const yaml_node_t *n, const char *key, long lo, long hi, int *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return cyerr(y, n, key, "expected an integer");
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno)
-        return cyerr(y, n, key, "expected an integer, got '%s'", s);
-    if (v < lo || v > hi)
-        return cyerr(y, n, key, "%ld is not in %ld..%ld", v, lo, hi);
-    *out = (int)v;
-    return CIM_OK;
+    return cim__yaml_int(y, cyerr_msg, n, key, lo, hi, out);
 }
 
 static cim_status need_source(cy *y, const yaml_node_t *n, const char *source)
@@ -142,7 +122,7 @@ static cim_status by_bits_entry(cy *y, const yaml_node_t *k, const yaml_node_t *
     c->by_bits_area_um2[i] = NAN;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
         const yaml_node_t *kk = node_of(y, p->key), *vv = node_of(y, p->value);
-        const char *ks = scalar(kk);
+        const char *ks = cim__yaml_scalar(kk);
         if (ks && strcmp(ks, "energy_pj") == 0)
             st = get_num(y, vv, "by_bits.energy_pj", 0, 0, &c->by_bits_energy_pj[i]);
         else if (ks && strcmp(ks, "area_um2") == 0)
@@ -174,7 +154,7 @@ static cim_status component_entry(cy *y, const char *name, const yaml_node_t *v,
     cim_status st = CIM_OK;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return cyerr(y, k, name, "a key is not a plain string");
         if (strcmp(ks, "kind") == 0)
@@ -252,42 +232,70 @@ static cim_status component_entry(cy *y, const char *name, const yaml_node_t *v,
     return CIM_OK;
 }
 
-static cim_status components_key(cy *y, const yaml_node_t *v)
+/* The named entries of a `components:` or `devices:` mapping, each parsed by
+ * fn(y, name, key node, value node) with y->entry naming it in messages. */
+typedef cim_status (*entry_fn)(cy *y, const char *name, const yaml_node_t *k, const yaml_node_t *v);
+
+static cim_status each_entry(cy *y, const yaml_node_t *v, const char *section, const char *what, entry_fn fn)
 {
     if (!v || v->type != YAML_MAPPING_NODE)
-        return cyerr(y, v, "components", "expected a mapping from component names to their keys");
-    cim_components *lib = y->lib;
+        return cyerr(y, v, section, "expected a mapping from %s names to their keys", what);
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = node_of(y, p->key);
-        const char *name = scalar(k);
+        const char *name = cim__yaml_scalar(k);
         if (!name || !name[0])
-            return cyerr(y, k, "components", "a component name must be a non-empty string");
+            return cyerr(y, k, section, "a %s name must be a non-empty string", what);
         y->entry = name;
-        cim_component c;
-        cim_status st = component_entry(y, name, node_of(y, p->value), &c);
-        if (st == CIM_OK)
-            st = own(y, name, &c.name);
-        if (st == CIM_OK)
-            st = own(y, y->file, &c.file);
+        cim_status st = fn(y, name, k, node_of(y, p->value));
         y->entry = NULL;
         if (st)
             return st;
-        c.line = (int)k->start_mark.line + 1;
-        int slot = lib->n_comp;
-        for (int i = 0; i < lib->n_comp; i++)
-            if (strcmp(lib->comp[i].name, name) == 0) {
-                if (strcmp(lib->comp[i].file, y->file) == 0)
-                    return cyerr(y, k, name, "component given twice in this file");
-                slot = i; /* a later file replaces it */
-            }
-        if (slot == lib->n_comp) {
-            st = grow(y->ctx, (void **)&lib->comp, &lib->cap_comp, lib->n_comp, sizeof *lib->comp);
-            if (st)
-                return st;
-            lib->n_comp++;
-        }
-        lib->comp[slot] = c;
     }
+    return CIM_OK;
+}
+
+/* The slot of entry `name` in an array of n items of `size` bytes whose name
+ * and file pointers sit at name_off and file_off: an entry of a later file
+ * replaces the earlier one, the same name twice in one file is an error; a
+ * new name gets a new slot at the end (the array grown, *n counted). */
+static cim_status entry_slot(cy *y, const yaml_node_t *k, const char *name, const char *what, void **arr, int *n,
+                             int *cap, size_t size, size_t name_off, size_t file_off, int *slot)
+{
+    for (int i = 0; i < *n; i++) {
+        const char *item = (const char *)*arr + (size_t)i * size;
+        const char *iname = *(const char *const *)(const void *)(item + name_off);
+        const char *ifile = *(const char *const *)(const void *)(item + file_off);
+        if (strcmp(iname, name) == 0) {
+            if (strcmp(ifile, y->file) == 0)
+                return cyerr(y, k, name, "%s given twice in this file", what);
+            *slot = i; /* a later file replaces it */
+            return CIM_OK;
+        }
+    }
+    cim_status st = grow(y->ctx, arr, cap, *n, size);
+    if (st)
+        return st;
+    *slot = (*n)++;
+    return CIM_OK;
+}
+
+static cim_status component_one(cy *y, const char *name, const yaml_node_t *k, const yaml_node_t *v)
+{
+    cim_components *lib = y->lib;
+    cim_component c;
+    int slot = 0;
+    cim_status st = component_entry(y, name, v, &c);
+    if (st == CIM_OK) /* the strings live in the library (own), so an error below leaks nothing */
+        st = own(y, name, &c.name);
+    if (st == CIM_OK)
+        st = own(y, y->file, &c.file);
+    if (st == CIM_OK) /* last: a new slot is counted at once, and is filled right below */
+        st = entry_slot(y, k, name, "component", (void **)&lib->comp, &lib->n_comp, &lib->cap_comp, sizeof c,
+                        offsetof(cim_component, name), offsetof(cim_component, file), &slot);
+    if (st)
+        return st;
+    c.line = (int)k->start_mark.line + 1;
+    lib->comp[slot] = c;
     return CIM_OK;
 }
 
@@ -304,7 +312,7 @@ static cim_status device_entry(cy *y, const char *name, const yaml_node_t *v, ci
     cim_status st = CIM_OK;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return cyerr(y, k, name, "a key is not a plain string");
         if (strcmp(ks, "r_on_ohm") == 0)
@@ -349,39 +357,23 @@ static cim_status device_entry(cy *y, const char *name, const yaml_node_t *v, ci
     return CIM_OK;
 }
 
-static cim_status devices_key(cy *y, const yaml_node_t *v)
+static cim_status device_one(cy *y, const char *name, const yaml_node_t *k, const yaml_node_t *v)
 {
-    if (!v || v->type != YAML_MAPPING_NODE)
-        return cyerr(y, v, "devices", "expected a mapping from device names to their keys");
     cim_components *lib = y->lib;
-    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node_of(y, p->key);
-        const char *name = scalar(k);
-        if (!name || !name[0])
-            return cyerr(y, k, "devices", "a device name must be a non-empty string");
-        y->entry = name;
-        cim_device d;
-        cim_status st = device_entry(y, name, node_of(y, p->value), &d);
-        if (st == CIM_OK)
-            st = own(y, name, &d.name);
-        if (st == CIM_OK)
-            st = own(y, y->file, &d.file);
-        y->entry = NULL;
-        if (st)
-            return st;
-        d.line = (int)k->start_mark.line + 1;
-        int slot = lib->n_dev;
-        for (int i = 0; i < lib->n_dev; i++)
-            if (strcmp(lib->dev[i].name, name) == 0)
-                slot = i;
-        if (slot == lib->n_dev) {
-            st = grow(y->ctx, (void **)&lib->dev, &lib->cap_dev, lib->n_dev, sizeof *lib->dev);
-            if (st)
-                return st;
-            lib->n_dev++;
-        }
-        lib->dev[slot] = d;
-    }
+    cim_device d;
+    int slot = 0;
+    cim_status st = device_entry(y, name, v, &d);
+    if (st == CIM_OK) /* the strings live in the library (own), so an error below leaks nothing */
+        st = own(y, name, &d.name);
+    if (st == CIM_OK)
+        st = own(y, y->file, &d.file);
+    if (st == CIM_OK) /* last: a new slot is counted at once, and is filled right below */
+        st = entry_slot(y, k, name, "device", (void **)&lib->dev, &lib->n_dev, &lib->cap_dev, sizeof d,
+                        offsetof(cim_device, name), offsetof(cim_device, file), &slot);
+    if (st)
+        return st;
+    d.line = (int)k->start_mark.line + 1;
+    lib->dev[slot] = d;
     return CIM_OK;
 }
 
@@ -400,7 +392,7 @@ static cim_status technology_key(cy *y, const yaml_node_t *v)
         cim_status st = CIM_OK;
         for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top && !st; p++) {
             const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-            const char *ks = scalar(k);
+            const char *ks = cim__yaml_scalar(k);
             if (ks && strcmp(ks, "node_nm") == 0)
                 st = get_num(y, n, "technology.node_nm", 0, 1, &t.node_nm);
             else if (ks && strcmp(ks, "vdd_v") == 0)
@@ -494,17 +486,17 @@ static cim_status load_one(cim_ctx *ctx, cim_components *lib, const char *file, 
     for (yaml_node_pair_t *p = root && !st ? root->data.mapping.pairs.start : NULL;
          p && p < root->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(&y, p->key), *v = node_of(&y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             st = cyerr(&y, k, "(top level)", "a key is not a plain string");
         else if (strcmp(ks, "components") == 0)
-            st = components_key(&y, v);
+            st = each_entry(&y, v, "components", "component", component_one);
         else if (strcmp(ks, "devices") == 0)
-            st = devices_key(&y, v);
+            st = each_entry(&y, v, "devices", "device", device_one);
         else if (strcmp(ks, "technology") == 0)
             st = technology_key(&y, v);
         else if (strcmp(ks, "description") == 0)
-            st = scalar(v) ? CIM_OK : cyerr(&y, v, ks, "expected a string");
+            st = cim__yaml_scalar(v) ? CIM_OK : cyerr(&y, v, ks, "expected a string");
         else
             st = cyerr(&y, k, ks, "unknown key (known: description, technology, devices, components)");
     }

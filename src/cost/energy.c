@@ -10,6 +10,7 @@
 #include <yaml.h>
 #include "cimsim/energy.h"
 #include "cost_internal.h"
+#include "../lib/yaml_read.h"
 
 #define SPEC_FILE_MAX (1 << 20)
 
@@ -67,27 +68,16 @@ static cim_status eyerr(ey *y, const yaml_node_t *n, const char *key, const char
     return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file, line, key, msg);
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
 static yaml_node_t *node_of(ey *y, int id) { return yaml_document_get_node(y->doc, id); }
+
+static cim_status eyerr_msg(void *y, const yaml_node_t *n, const char *key, const char *msg)
+{
+    return eyerr(y, n, key, "%s", msg);
+}
 
 static cim_status get_num(ey *y, const yaml_node_t *n, const char *key, double lo, double hi, double *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return eyerr(y, n, key, "expected a number");
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return eyerr(y, n, key, "expected a number, got '%s'", s);
-    if (v < lo || v > hi)
-        return eyerr(y, n, key, "%s is not in %g..%g", s, lo, hi);
-    *out = v;
-    return CIM_OK;
+    return cim__yaml_double(y, eyerr_msg, n, key, lo, hi, 0, out);
 }
 
 /* A component of the library, scaled to the spec's node: its energy per
@@ -95,7 +85,7 @@ static cim_status get_num(ey *y, const yaml_node_t *n, const char *key, double l
 static cim_status get_component(ey *y, cim_energy_spec *s, const yaml_node_t *n, const char *key, int *has,
                                 const cim_component **out)
 {
-    const char *v = scalar(n);
+    const char *v = cim__yaml_scalar(n);
     *has = 0;
     *out = NULL;
     if (!v || !v[0])
@@ -128,7 +118,7 @@ static cim_status event_energy(ey *y, cim_energy_spec *s, const yaml_node_t *n, 
 
 static cim_status adc_key(ey *y, cim_energy_spec *s, const yaml_node_t *v)
 {
-    const char *sv = scalar(v);
+    const char *sv = cim__yaml_scalar(v);
     if (sv && strcmp(sv, "none") == 0)
         return CIM_OK;
     if (!v || v->type != YAML_MAPPING_NODE)
@@ -141,17 +131,17 @@ static cim_status adc_key(ey *y, cim_energy_spec *s, const yaml_node_t *v)
     cim_status st = CIM_OK;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return eyerr(y, k, "adc", "a key is not a plain string");
         if (strcmp(ks, "model") == 0) {
-            const char *m = scalar(n);
+            const char *m = cim__yaml_scalar(n);
             if (!m || cim_adc_model_parse(y->ctx, m, &s->adc.model) != CIM_OK)
                 return eyerr(y, n, "adc.model", "'%s' is not a model (andrulis, part, envelope, floor)", m ? m : "");
             have_model = 1;
             model_node = n;
         } else if (strcmp(ks, "part") == 0) {
-            const char *m = scalar(n);
+            const char *m = cim__yaml_scalar(n);
             int has;
             const cim_component *c;
             if ((st = get_component(y, s, n, "adc.part", &has, &c)) != CIM_OK)
@@ -187,7 +177,7 @@ static cim_status adc_key(ey *y, cim_energy_spec *s, const yaml_node_t *v)
 static cim_status digital_key(ey *y, cim_energy_spec *s, const yaml_node_t *v, const yaml_node_t **comp_node,
                               const cim_component **comp)
 {
-    const char *sv = scalar(v);
+    const char *sv = cim__yaml_scalar(v);
     *comp = NULL;
     if (sv && strcmp(sv, "none") == 0)
         return CIM_OK;
@@ -197,14 +187,14 @@ static cim_status digital_key(ey *y, cim_energy_spec *s, const yaml_node_t *v, c
     cim_status st = CIM_OK;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return eyerr(y, k, "digital", "a key is not a plain string");
         if (strcmp(ks, "component") == 0) {
             st = get_component(y, s, n, "digital.component", &s->has[EV_DIGITAL], comp);
             *comp_node = n;
         } else if (strcmp(ks, "per") == 0) {
-            const char *m = scalar(n);
+            const char *m = cim__yaml_scalar(n);
             if (m && strcmp(m, "mac") == 0)
                 s->digital_per_mac = 1;
             else if (m && strcmp(m, "read") == 0)
@@ -241,7 +231,7 @@ static cim_status parse_spec(ey *y, cim_energy_spec *s)
     cim_status st = CIM_OK;
     /* node_nm first: the components are scaled to it */
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !st; p++) {
-        const char *ks = scalar(node_of(y, p->key));
+        const char *ks = cim__yaml_scalar(node_of(y, p->key));
         if (ks && strcmp(ks, "node_nm") == 0) {
             st = get_num(y, node_of(y, p->value), "node_nm", 1, 1000, &s->node_nm);
             seen[K_NODE] = 1;
@@ -249,7 +239,7 @@ static cim_status parse_spec(ey *y, cim_energy_spec *s)
     }
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *v = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks) {
             st = eyerr(y, k, "(top level)", "a key is not a plain string");
             break;
@@ -261,13 +251,13 @@ static cim_status parse_spec(ey *y, cim_energy_spec *s)
         if (strcmp(ks, "node_nm") == 0) {
             continue;
         } else if (strcmp(ks, "description") == 0) {
-            const char *d = scalar(v);
+            const char *d = cim__yaml_scalar(v);
             if (!d)
                 st = eyerr(y, v, ks, "expected a string");
             else
                 snprintf(s->description, sizeof s->description, "%s", d);
         } else if (strcmp(ks, "source") == 0) {
-            const char *d = scalar(v);
+            const char *d = cim__yaml_scalar(v);
             if (!d || !d[0])
                 st = eyerr(y, v, ks, "expected a non-empty string: why these components (paper, section)");
             seen[K_SOURCE] = 1;
@@ -276,14 +266,14 @@ static cim_status parse_spec(ey *y, cim_energy_spec *s)
                 st = eyerr(y, v, ks, "expected a list of preset names");
             for (yaml_node_item_t *it = v && v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
                  it && it < v->data.sequence.items.top && !st; it++)
-                if (!scalar(node_of(y, *it)))
+                if (!cim__yaml_scalar(node_of(y, *it)))
                     st = eyerr(y, node_of(y, *it), ks, "expected a preset name");
         } else if (strcmp(ks, "adc") == 0) {
             adc_node = v;
             st = adc_key(y, s, v);
             seen[K_ADC] = 1;
         } else if (strcmp(ks, "device") == 0) {
-            const char *d = scalar(v);
+            const char *d = cim__yaml_scalar(v);
             dev_node = v;
             seen[K_DEVICE] = 1;
             if (!d || !d[0])
@@ -465,12 +455,12 @@ static int lists_arch(const char *text, const char *arch)
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
          p && p < root->data.mapping.pairs.top; p++) {
-        const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+        const char *ks = cim__yaml_scalar(yaml_document_get_node(&doc, p->key));
         yaml_node_t *v = yaml_document_get_node(&doc, p->value);
         if (!ks || strcmp(ks, "archs") != 0 || !v || v->type != YAML_SEQUENCE_NODE)
             continue;
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-            const char *a = scalar(yaml_document_get_node(&doc, *it));
+            const char *a = cim__yaml_scalar(yaml_document_get_node(&doc, *it));
             if (a && strcmp(a, arch) == 0)
                 found = 1;
         }

@@ -11,6 +11,7 @@
 #include <yaml.h>
 #include "cost_internal.h"
 #include "cimsim/hw.h"
+#include "../lib/yaml_read.h"
 
 #define HW_FILE_MAX (1 << 20)
 
@@ -42,16 +43,11 @@ static cim_status hyerr(hy *y, const yaml_node_t *n, const char *key, const char
     return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file, line, key, msg);
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
 static yaml_node_t *node_of(hy *y, int id) { return yaml_document_get_node(y->doc, id); }
 
 static cim_status get_str(hy *y, const yaml_node_t *n, const char *key, char *out, size_t size)
 {
-    const char *s = scalar(n);
+    const char *s = cim__yaml_scalar(n);
     if (!s)
         return hyerr(y, n, key, "expected a string");
     if (strlen(s) >= size)
@@ -61,36 +57,19 @@ static cim_status get_str(hy *y, const yaml_node_t *n, const char *key, char *ou
 }
 
 /* A finite number > 0 (or >= 0 with zero_ok). */
+static cim_status hyerr_msg(void *y, const yaml_node_t *n, const char *key, const char *msg)
+{
+    return hyerr(y, n, key, "%s", msg);
+}
+
 static cim_status get_pos(hy *y, const yaml_node_t *n, const char *key, int zero_ok, double *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return hyerr(y, n, key, "expected a number");
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return hyerr(y, n, key, "expected a number, got '%s'", s);
-    if (v < 0 || (!zero_ok && v == 0))
-        return hyerr(y, n, key, "%s must be %s 0", s, zero_ok ? ">=" : ">");
-    *out = v;
-    return CIM_OK;
+    return cim__yaml_double(y, hyerr_msg, n, key, 0.0, INFINITY, !zero_ok, out);
 }
 
 static cim_status get_int(hy *y, const yaml_node_t *n, const char *key, long lo, long hi, int *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return hyerr(y, n, key, "expected an integer");
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno)
-        return hyerr(y, n, key, "expected an integer, got '%s'", s);
-    if (v < lo || v > hi)
-        return hyerr(y, n, key, "%ld is not in %ld..%ld", v, lo, hi);
-    *out = (int)v;
-    return CIM_OK;
+    return cim__yaml_int(y, hyerr_msg, n, key, lo, hi, out);
 }
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
@@ -126,7 +105,7 @@ static cim_status uses_key(hy *y, const yaml_node_t *v, cim_hw_level_spec *spec)
         return st;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *name = scalar(k);
+        const char *name = cim__yaml_scalar(k);
         if (!name || !name[0])
             return hyerr(y, k, "components", "a component name must be a non-empty string");
         if (spec->n_uses == CIM_HW_MAX_USES)
@@ -148,7 +127,7 @@ static cim_status uses_key(hy *y, const yaml_node_t *v, cim_hw_level_spec *spec)
             u->count = NAN;
             for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top && !st; q++) {
                 const yaml_node_t *kk = node_of(y, q->key), *vv = node_of(y, q->value);
-                const char *ks = scalar(kk);
+                const char *ks = cim__yaml_scalar(kk);
                 if (!ks)
                     return hyerr(y, kk, name, "a key is not a plain string");
                 if (is(ks, "count"))
@@ -158,7 +137,7 @@ static cim_status uses_key(hy *y, const yaml_node_t *v, cim_hw_level_spec *spec)
                 else if (is(ks, "bits"))
                     st = get_int(y, vv, "bits", 1, 32, &u->bits);
                 else if (is(ks, "power")) {
-                    const char *s = scalar(vv);
+                    const char *s = cim__yaml_scalar(vv);
                     if (s && is(s, "table"))
                         u->power_from_events = 0;
                     else if (s && is(s, "events"))
@@ -191,7 +170,7 @@ static cim_status adc_key(hy *y, const yaml_node_t *v, cim_hw *hw)
     const yaml_node_t *comp = NULL;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return hyerr(y, k, "adc", "a key is not a plain string");
         if (is(ks, "component")) {
@@ -229,7 +208,7 @@ static cim_status crossbar_key(hy *y, const yaml_node_t *v, cim_hw *hw)
         return st;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return hyerr(y, k, "crossbar", "a key is not a plain string");
         if (is(ks, "rows"))
@@ -239,7 +218,7 @@ static cim_status crossbar_key(hy *y, const yaml_node_t *v, cim_hw *hw)
         else if (is(ks, "cell_bits"))
             st = get_int(y, n, ks, 1, 8, &hw->cell_bits);
         else if (is(ks, "cell")) {
-            const char *s = scalar(n);
+            const char *s = cim__yaml_scalar(n);
             if (s && (is(s, "1T1R") || is(s, "1t1r")))
                 hw->devices_per_cell = 1;
             else if (s && (is(s, "2T2R") || is(s, "2t2r")))
@@ -282,7 +261,7 @@ static cim_status count_level_key(hy *y, const yaml_node_t *v, const char *count
         return st;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return hyerr(y, k, y->section, "a key is not a plain string");
         if (is(ks, count_key))
@@ -304,7 +283,7 @@ static cim_status chip_key(hy *y, const yaml_node_t *v, cim_hw *hw)
         return st;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return hyerr(y, k, "chip", "a key is not a plain string");
         if (is(ks, "tiles")) {
@@ -329,7 +308,7 @@ static cim_status peak_key(hy *y, const yaml_node_t *v, cim_hw *hw)
         return st;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *n = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return hyerr(y, k, "peak", "a key is not a plain string");
         if (is(ks, "weight_slices"))
@@ -354,7 +333,7 @@ static cim_status parse_root(hy *y, yaml_node_t *root, cim_hw *hw)
     cim_status st = CIM_OK;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !st; p++) {
         const yaml_node_t *k = node_of(y, p->key), *v = node_of(y, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         y->section = NULL;
         if (!ks)
             st = hyerr(y, k, "(top level)", "a key is not a plain string");

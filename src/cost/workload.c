@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 #include "lib/internal.h"
+#include "../lib/yaml_read.h"
 
 /* The bundled workloads: workloads/NAME.yaml, embedded by cmake/embed_yaml.cmake
  * into the generated workloads.c (NULL-terminated, same order). */
@@ -51,33 +51,14 @@ static cim_status werr(wctx *y, const yaml_node_t *node, const char *key, const 
                     node ? (unsigned long)node->start_mark.line + 1 : 0UL, key, msg);
 }
 
-static const char *scalar(const yaml_node_t *n)
+static cim_status werr_msg(void *y, const yaml_node_t *n, const char *key, const char *msg)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-    return !n ? "nothing" : n->type == YAML_SEQUENCE_NODE ? "a list" : n->type == YAML_MAPPING_NODE ? "a mapping"
-                                                                                                  : "a scalar";
+    return werr(y, n, key, "%s", msg);
 }
 
 static cim_status get_u64(wctx *y, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return werr(y, n, key, "expected an integer, got %s", kind(n));
-    if (*s == '-')
-        return werr(y, n, key, "'%s' is negative (expected %" PRIu64 "..%" PRIu64 ")", s, lo, hi);
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno)
-        return werr(y, n, key, "expected an integer, got '%s'", s);
-    if (v < lo || v > hi)
-        return werr(y, n, key, "%llu is not in %" PRIu64 "..%" PRIu64, v, lo, hi);
-    *out = (uint64_t)v;
-    return CIM_OK;
+    return cim__yaml_u64(y, werr_msg, n, key, lo, hi, out);
 }
 
 static cim_status get_int(wctx *y, const yaml_node_t *n, const char *key, long lo, long hi, int *out)
@@ -91,39 +72,19 @@ static cim_status get_int(wctx *y, const yaml_node_t *n, const char *key, long l
 
 static cim_status get_double(wctx *y, const yaml_node_t *n, const char *key, double lo, double hi, double *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return werr(y, n, key, "expected a number, got %s", kind(n));
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return werr(y, n, key, "expected a number, got '%s'", s);
-    if (!(v >= lo && v <= hi))
-        return werr(y, n, key, "%g is not in %g..%g", v, lo, hi);
-    *out = v;
-    return CIM_OK;
+    return cim__yaml_double(y, werr_msg, n, key, lo, hi, 0, out);
 }
 
 static cim_status get_bool(wctx *y, const yaml_node_t *n, const char *key, int *out)
 {
-    const char *s = scalar(n);
-    if (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)) {
-        *out = 1;
-        return CIM_OK;
-    }
-    if (s && (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)) {
-        *out = 0;
-        return CIM_OK;
-    }
-    return werr(y, n, key, "expected true or false, got %s%s%s", s ? "'" : "", s ? s : kind(n), s ? "'" : "");
+    return cim__yaml_bool(y, werr_msg, n, key, out);
 }
 
 static cim_status get_str(wctx *y, const yaml_node_t *n, const char *key, char *out, size_t size, int nonempty)
 {
-    const char *s = scalar(n);
+    const char *s = cim__yaml_scalar(n);
     if (!s)
-        return werr(y, n, key, "expected a string, got %s", kind(n));
+        return werr(y, n, key, "expected a string, got %s", cim__yaml_kind(n));
     size_t len = strlen(s);
     if (len >= size)
         return werr(y, n, key, "%zu characters is longer than %zu", len, size - 1);
@@ -141,7 +102,7 @@ static cim_status get_dims(wctx *y, const yaml_node_t *n, const char *key, int m
                            int *count)
 {
     if (!n || n->type != YAML_SEQUENCE_NODE)
-        return werr(y, n, key, "expected a list of integers, got %s", kind(n));
+        return werr(y, n, key, "expected a list of integers, got %s", cim__yaml_kind(n));
     int i = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         char sub[96];
@@ -165,7 +126,7 @@ static cim_status get_pair(wctx *y, const yaml_node_t *n, const char *key, long 
 {
     int64_t v[2] = {0, 0};
     int c = 0;
-    if (scalar(n)) {
+    if (cim__yaml_scalar(n)) {
         int one = 0;
         cim_status st = get_int(y, n, key, lo, CIM_WORKLOAD_MAX_DIM, &one);
         out[0] = out[1] = one;
@@ -185,14 +146,14 @@ typedef cim_status (*key_fn)(wctx *y, const char *key, const char *path, const y
 static cim_status each_key(wctx *y, const yaml_node_t *n, const char *prefix, key_fn fn, void *state)
 {
     if (!n || n->type != YAML_MAPPING_NODE)
-        return werr(y, n, prefix, "expected a mapping of keys, got %s", kind(n));
+        return werr(y, n, prefix, "expected a mapping of keys, got %s", cim__yaml_kind(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return werr(y, k, prefix, "a key is not a plain string");
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            const char *qs = scalar(yaml_document_get_node(y->doc, q->key));
+            const char *qs = cim__yaml_scalar(yaml_document_get_node(y->doc, q->key));
             if (qs && strcmp(qs, ks) == 0)
                 return werr(y, k, ks, "given twice in '%s'", prefix);
         }
@@ -332,14 +293,14 @@ static cim_status layer_key(wctx *y, const char *key, const char *path, const ya
         ls->have_name = 1;
         return get_str(y, v, path, L->name, sizeof L->name, 1);
     case LK_TYPE: {
-        const char *s = scalar(v);
+        const char *s = cim__yaml_scalar(v);
         ls->have_type = 1;
         if (s && strcmp(s, "conv") == 0)
             L->type = CIM_WL_CONV;
         else if (s && strcmp(s, "linear") == 0)
             L->type = CIM_WL_LINEAR;
         else
-            return werr(y, v, path, "'%s' is not one of: conv, linear", s ? s : kind(v));
+            return werr(y, v, path, "'%s' is not one of: conv, linear", s ? s : cim__yaml_kind(v));
         return CIM_OK;
     }
     case LK_K:
@@ -516,7 +477,7 @@ static cim_status parse_doc(wctx *y, const yaml_node_t *root, cim_workload *wl)
     if (!ls)
         return werr(y, root, "layers", "missing (a list of the weight layers)");
     if (ls->type != YAML_SEQUENCE_NODE)
-        return werr(y, ls, "layers", "expected a list of layers, got %s", kind(ls));
+        return werr(y, ls, "layers", "expected a list of layers, got %s", cim__yaml_kind(ls));
     ptrdiff_t n = ls->data.sequence.items.top - ls->data.sequence.items.start;
     if (n < 1)
         return werr(y, ls, "layers", "empty: a workload has at least one layer");

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <yaml.h>
 #include "internal.h"
+#include "yaml_read.h"
 
 typedef struct {
     cim_ctx *ctx;
@@ -35,74 +35,30 @@ static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const 
                     node ? (unsigned long)node->start_mark.line + 1 : 0UL, key, msg);
 }
 
-static const char *scalar(const yaml_node_t *n)
+/* yerr for the shared readers (yaml_read.h) */
+static cim_status yerr_msg(void *y, const yaml_node_t *n, const char *key, const char *msg)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+    return yerr(y, n, key, "%s", msg);
 }
 
 static cim_status get_int(yctx *y, const yaml_node_t *n, const char *key, long lo, long hi, int *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return yerr(y, n, key, "expected an integer, got a %s",
-                    n && n->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 0);
-    if (end == s || *end || errno)
-        return yerr(y, n, key, "expected an integer, got '%s'", s);
-    if (v < lo || v > hi)
-        return yerr(y, n, key, "%ld is not in %ld..%ld", v, lo, hi);
-    *out = (int)v;
-    return CIM_OK;
+    return cim__yaml_int(y, yerr_msg, n, key, lo, hi, out);
 }
 
 static cim_status get_u64(yctx *y, const yaml_node_t *n, const char *key, uint64_t *out)
 {
-    const char *s = scalar(n);
-    if (!s || *s == '-')
-        return yerr(y, n, key, "expected a non-negative integer, got '%s'", s ? s : "(not a scalar)");
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (end == s || *end || errno)
-        return yerr(y, n, key, "expected a non-negative integer, got '%s'", s);
-    *out = (uint64_t)v;
-    return CIM_OK;
+    return cim__yaml_u64(y, yerr_msg, n, key, 0, UINT64_MAX, out);
 }
 
 static cim_status get_double(yctx *y, const yaml_node_t *n, const char *key, double *out)
 {
-    const char *s = scalar(n);
-    if (!s)
-        return yerr(y, n, key, "expected a number");
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return yerr(y, n, key, "expected a number, got '%s'", s);
-    *out = v;
-    return CIM_OK;
+    return cim__yaml_double(y, yerr_msg, n, key, -INFINITY, INFINITY, 0, out);
 }
 
 static cim_status get_bool(yctx *y, const yaml_node_t *n, const char *key, int *out)
 {
-    const char *s = scalar(n);
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    if (s) {
-        for (int i = 0; i < 4; i++) {
-            if (strcasecmp(s, yes[i]) == 0) {
-                *out = 1;
-                return CIM_OK;
-            }
-            if (strcasecmp(s, no[i]) == 0) {
-                *out = 0;
-                return CIM_OK;
-            }
-        }
-    }
-    return yerr(y, n, key, "expected true or false, got '%s'", s ? s : "(not a scalar)");
+    return cim__yaml_bool(y, yerr_msg, n, key, out);
 }
 
 static cim_status get_slices(yctx *y, const yaml_node_t *n, const char *key, int *count, int *w)
@@ -129,7 +85,7 @@ static cim_status get_slices(yctx *y, const yaml_node_t *n, const char *key, int
 static cim_status get_enum(yctx *y, const yaml_node_t *n, const char *key, const char *const *names,
                            int count, int *out)
 {
-    const char *s = scalar(n);
+    const char *s = cim__yaml_scalar(n);
     if (s)
         for (int i = 0; i < count; i++)
             if (names[i] && strcmp(s, names[i]) == 0) {
@@ -155,7 +111,7 @@ static cim_status each_key(yctx *y, const yaml_node_t *n, const char *prefix, ma
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
         const yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = cim__yaml_scalar(k);
         if (!ks)
             return yerr(y, k, prefix, "a key is not a plain string");
         cim_status st = fn(y, ks, v, c, state);
@@ -331,7 +287,7 @@ typedef struct {
  * description must be the one embedded for it at build time. */
 static cim_status doc_key(yctx *y, const char *key, const yaml_node_t *v)
 {
-    const char *sv = scalar(v);
+    const char *sv = cim__yaml_scalar(v);
     if (!sv)
         return yerr(y, v, key, "expected a string");
     if (strcmp(key, "description") == 0 && y->preset_desc && strcmp(sv, y->preset_desc) != 0)
@@ -388,7 +344,7 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
         if (ts->have_input_slices)
             return yerr(y, v, key, "give either input_slices or speculation, not both");
         ts->have_speculation = 1;
-        const char *sv = scalar(v);
+        const char *sv = cim__yaml_scalar(v);
         if (sv) { /* speculation: false turns it off */
             int on;
             st = get_bool(y, v, key, &on);
@@ -413,7 +369,7 @@ static cim_status top_key(yctx *y, const char *key, const yaml_node_t *v, cim_xb
     if (strcmp(key, "dac_bits") == 0)
         return get_int(y, v, key, 1, 8, &c->dac_bits);
     if (strcmp(key, "adc") == 0) {
-        const char *sv = scalar(v);
+        const char *sv = cim__yaml_scalar(v);
         if (sv && strcmp(sv, "none") == 0) { /* exact digital reads (no ADC) */
             c->adc.bits = 0;
             c->adc.drop_lsbs = 0;
@@ -441,7 +397,7 @@ static cim_status load_layers(yctx *y, const yaml_node_t *layers, const cim_xbar
     for (yaml_node_pair_t *p = layers->data.mapping.pairs.start; p < layers->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
         const yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
-        const char *sel = scalar(k);
+        const char *sel = cim__yaml_scalar(k);
         if (!sel || !sel[0] || strlen(sel) >= CIM_LAYER_NAME_MAX)
             return yerr(y, k, "layers", "a layer selector must be a name of 1 to %d characters",
                         CIM_LAYER_NAME_MAX - 1);
@@ -457,7 +413,7 @@ static cim_status load_layers(yctx *y, const yaml_node_t *layers, const cim_xbar
         snprintf(prefix, sizeof prefix, "layers.%s", sel);
         if (v && v->type == YAML_MAPPING_NODE)
             for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
-                const char *ks = scalar(yaml_document_get_node(y->doc, q->key));
+                const char *ks = cim__yaml_scalar(yaml_document_get_node(y->doc, q->key));
                 if (ks && (strcmp(ks, "base") == 0 || strcmp(ks, "layers") == 0 ||
                            strcmp(ks, "adaptive_weight_slicing") == 0))
                     return yerr(y, v, prefix, "'%s' cannot be given per layer", ks);
@@ -545,10 +501,10 @@ static cim_status load_yaml(cim_ctx *ctx, const char *file, const char *text, co
     }
     cim_config_default(c);
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-        const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+        const char *ks = cim__yaml_scalar(yaml_document_get_node(&doc, p->key));
         if (ks && strcmp(ks, "base") == 0) {
             yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar(v);
+            const char *name = cim__yaml_scalar(v);
             if (!name || !cim_config_preset_description(name)) {
                 char list[512];
                 preset_list(list, sizeof list);
@@ -568,7 +524,7 @@ static cim_status load_yaml(cim_ctx *ctx, const char *file, const char *text, co
     st = each_key(&y, root, "(top level)", top_key, c, &ts);
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; st == CIM_OK && p < root->data.mapping.pairs.top;
          p++) {
-        const char *ks = scalar(yaml_document_get_node(&doc, p->key));
+        const char *ks = cim__yaml_scalar(yaml_document_get_node(&doc, p->key));
         yaml_node_t *v = yaml_document_get_node(&doc, p->value);
         if (ks && strcmp(ks, "adaptive_weight_slicing") == 0)
             st = get_bool(&y, v, ks, &adapt);
