@@ -376,6 +376,73 @@ static void test_noise_tile_all_stages(void **state)
     assert_true(checked >= 525); /* at least the reference stage */
 }
 
+/* The noisy ADC (adc_row_body.inc) rounds S~ = S + nz, nz = E sqrt(N) z in
+ * single precision, exactly: every stage against round-half-even of the same
+ * sum in long double (64-bit mantissa: S + nz is exact there), for t = 0..6,
+ * with exact ties (nz = k + 1/2 at t = 0; rem = 2^(t-1) and nz integral
+ * otherwise) and random sums, counts and normals. */
+static void test_noisy_adc_rounding(void **state)
+{
+    (void)state;
+    enum { NT = 256 };
+    static const char *const names[] = {"ref", "avx2", "avx512vnni"};
+    int32_t S[NT], na[NT];
+    float z[NT];
+    int64_t acc[NT];
+    uint16_t fail[NT];
+    int checked = 0;
+    uint64_t rng = 12345;
+    for (int s = 0; s < 3; s++) {
+        cim_ctx_options o;
+        cim_ctx *ctx = NULL;
+        cim_ctx_options_default(&o);
+        o.kernel = names[s];
+        if (cim_ctx_create(&o, &ctx) != CIM_OK)
+            continue; /* not on this CPU */
+        cim_ctx_destroy(ctx);
+        const cim_stage *st = cim_stage_for(names[s]);
+        for (int t = 0; t <= 6; t++)
+            for (int round = 0; round < 40; round++) {
+                const double level = round < 20 ? 1.0 : 0.04;
+                for (int i = 0; i < NT; i++) {
+                    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                    const uint32_t r = (uint32_t)(rng >> 32);
+                    const int32_t base = (int32_t)(r % 4001u) - 2000;
+                    if (round < 20) { /* E = 1, N = 1: nz = z, ties on purpose */
+                        na[i] = 1;
+                        const int k = (int)(r >> 12) % 9 - 4;
+                        const float frac[4] = {0.5f, -0.5f, 0.0f, 0.25f};
+                        z[i] = (float)k + (t == 0 ? frac[(r >> 20) & 3] : 0.0f);
+                        /* rem = 2^(t-1) for half of them */
+                        S[i] = t && (r & 0x100) ? (int32_t)((uint32_t)base << t) + (1 << (t - 1)) - k : base;
+                    } else {
+                        na[i] = (int32_t)(r % 100000u);
+                        z[i] = (float)((int32_t)(r >> 8) % 12000) / 2000.0f;
+                        S[i] = (int32_t)(r % 2000001u) - 1000000;
+                    }
+                    acc[i] = 0;
+                }
+                cim_adc_row a = {-(1 << 24), (1 << 24) - 1, t, 1, NULL, 0, level, CIM_HIST_NO_PAIRS, 0, NULL};
+                cim_adc_counts cnt = {0, 0};
+                st->adc_tile(&a, NULL, 1, NT, S, na, z, NT, acc, NT, fail, NT, NULL, NULL, &cnt);
+                for (int i = 0; i < NT; i++) {
+                    const float nz = (float)level * sqrtf((float)na[i]) * z[i];
+                    const long double y = ((long double)S[i] + (long double)nz) / (long double)(1 << t);
+                    long double q = floorl(y);
+                    const long double rest = y - q;
+                    if (rest > 0.5L || (rest == 0.5L && fmodl(q, 2.0L) != 0.0L))
+                        q += 1.0L;
+                    const int64_t want = (int64_t)q * ((int64_t)1 << t);
+                    if (acc[i] != want)
+                        fail_msg("stage %s t %d: S %d N %d z %.9g: got %lld, want %lld", names[s], t, S[i], na[i],
+                                 (double)z[i], (long long)acc[i], (long long)want);
+                }
+                checked++;
+            }
+    }
+    assert_true(checked >= 280);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_recovery_normals),
         cmocka_unit_test(test_transcendentals),
         cmocka_unit_test(test_noise_tile_all_stages),
+        cmocka_unit_test(test_noisy_adc_rounding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
