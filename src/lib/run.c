@@ -29,6 +29,35 @@ static inline cim_slice plane_bits(const cim_layer *L, int q)
     return q < L->nis ? L->is[q] : L->rec[q - L->nis].bits;
 }
 
+/* The tables of small chunks (run_state.stab): each input byte's value in
+ * every plane, and its pulses over all planes. */
+static void build_tables(run_state *R)
+{
+    const cim_layer *L = R->L;
+    unsigned maxf = 1;
+    R->tab_ok = R->nplanes <= 16;
+    if (!R->tab_ok)
+        return;
+    for (int q = 0; q < R->nplanes; q++) {
+        const unsigned mask = (1u << plane_bits(L, q).width) - 1;
+        maxf = mask > maxf ? mask : maxf;
+    }
+    R->tab_block = (int)(255u / maxf); /* rows whose values fit a byte lane */
+    for (unsigned v = 0; v < 256; v++) {
+        unsigned p = 0;
+        uint64_t w[2] = {0, 0};
+        for (int q = 0; q < R->nplanes; q++) {
+            cim_slice b = plane_bits(L, q);
+            const unsigned f = (v >> b.lo) & ((1u << b.width) - 1);
+            p += f;
+            w[q / 8] |= (uint64_t)f << (8 * (q & 7));
+        }
+        R->ptab[v] = (uint16_t)p;
+        R->stab[v][0] = w[0];
+        R->stab[v][1] = w[1];
+    }
+}
+
 /* Step 1 for vector gm of the superblock: its planes, slice sums, input sums,
  * and the counters that depend only on the inputs. */
 CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int phase)
@@ -53,6 +82,38 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
         for (int k = 0; k < rows; k++)
             isum += a[k];
         R->insum[(size_t)gm * (size_t)L->nchunks + (size_t)c] = isum;
+        if (rows < CIM_TAB_ROWS && R->tab_ok) {
+            /* a small chunk: all planes' sums and pulses from the tables in one
+             * pass (the loops below, vectorized for long chunks, are mostly
+             * loop overhead for a few rows); the same integers */
+            int32_t sums[16] = {0};
+            for (int r0 = 0; r0 < rows; r0 += R->tab_block) {
+                const int r1 = rows - r0 < R->tab_block ? rows : r0 + R->tab_block;
+                uint64_t l0 = 0, l1 = 0;
+                for (int k = r0; k < r1; k++) {
+                    const unsigned v = a[k];
+                    l0 += R->stab[v][0];
+                    l1 += R->stab[v][1];
+                    devact += (uint64_t)R->ptab[v] * lev[k];
+                }
+                for (int q = 0; q < R->nplanes; q++)
+                    sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
+            }
+            for (int q = 0; q < R->nplanes; q++) {
+                if (q < L->nis) {
+                    cim_slice b = L->is[q];
+                    const unsigned mask = (1u << b.width) - 1;
+                    uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
+                                   (size_t)L->chunk_off[c];
+                    for (int k = 0; k < rows; k++)
+                        dst[k] = (uint8_t)(((unsigned)a[k] >> b.lo) & mask);
+                    memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
+                }
+                R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sums[q];
+                pulses_all += (uint64_t)sums[q];
+            }
+            continue;
+        }
         uint16_t *pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
         memset(pulses, 0, (size_t)rows * sizeof(uint16_t));
         for (int q = 0; q < R->nplanes; q++) {
@@ -431,6 +492,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     R.hist = opts->histogram;
     R.phases = L->in_enc == CIM_IN_SIGNED_SPLIT ? 2 : 1;
     R.nplanes = L->nis + L->nrec;
+    build_tables(&R);
     R.vector_offset = opts->vector_offset;
     /* the physical models (phys.h): the layer's, or with opts->physical and
      * every model off a neutral set (gain 1, offset 0) for this run */

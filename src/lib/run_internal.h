@@ -8,7 +8,7 @@
 #include "adc_row.h"
 #include "phys.h"
 
-enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20 };
+enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20, CIM_TAB_ROWS = 64 };
 
 
 typedef struct {
@@ -65,6 +65,13 @@ typedef struct {
     int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
     int64_t *acc;              /* [ms][N] */
     int32_t *psum;             /* the caller's output, at the superblock's first vector */
+    /* Small chunks (fewer than CIM_TAB_ROWS rows, such as a depthwise
+     * convolution's 9): every plane's value of an input byte from one table
+     * (build_vector), 8-bit lanes, 8 planes per word; tab_block rows fit the
+     * lanes. tab_ok: at most 16 planes. */
+    int tab_ok, tab_block;
+    uint16_t ptab[256];        /* a byte's DAC pulses over all planes */
+    uint64_t stab[256][2];     /* a byte's plane values, plane q in byte q % 8 of word q / 8 */
     worker *w;
     int nworkers;
 } run_state;
