@@ -20,10 +20,20 @@
  * threads). The psums of one preset and noise setting must be bit-identical
  * across thread counts, histogram settings and rounds: exit status 1 if not.
  *
+ * With --weights W.npy --inputs X.npy (a real layer: `cimsim eval --dump-layer`
+ * writes them; W int8 [K, N], X uint8 [M, K]) every measure runs on that layer
+ * instead, its shape from the files, with activation zero point --zx Z (layer.txt's
+ * zx; default 0): each config gets zx = Z and oneDNN subtracts Z from A (its ao),
+ * so both compute (X - Z) @ W. The header names the files.
+ *
  * usage: bench_mvm [--threads T[,T...]] [--reps R] [--m M] [--kernel NAME] [--md FILE]
  *                  [--presets a,b,...] [--noise off|on|both] [--hist on|off|both]
  *                  [--no-hist] (= --hist off) [--xsigma S] (nonzero inputs |N(0, S)|, default 40)
  *                  [--tsv FILE]  (one machine-readable line per configuration)
+ *                  [--weights W.npy --inputs X.npy [--zx Z]]  (a real layer; not with --m, --xsigma)
+ *
+ * After the table, each preset with speculation gets its speculation failure rate
+ * (failures / speculative converts) on the layer; TSV column spec_fail_rate.
  *
  * Run it with OMP_WAIT_POLICY=active (bench/run.sh does) when thread counts are
  * mixed on a shared machine: with the default policy libgomp's idle thread sleeps
@@ -79,16 +89,18 @@ typedef struct run {
     char name[64];
     int preset, noise, hist, tidx; /* tidx: index into the thread list */
     cim_layer *layer;              /* owned by the run with hist == hist_lo */
-    double slices, cpm;
+    double slices, cpm, spec_fail; /* spec_fail: failures / speculative converts (NAN: no speculation) */
     uint64_t sum;
     int off, base; /* the same config with noise off / on the first thread count (or -1) */
+    int spec;      /* the config speculates */
 } run;
 
 static int usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--threads T[,T...]] [--reps R] [--m M] [--kernel NAME] [--md FILE] [--tsv FILE] "
-            "[--presets LIST] [--noise off|on|both] [--hist on|off|both] [--no-hist] [--xsigma S]\n",
+            "[--presets LIST] [--noise off|on|both] [--hist on|off|both] [--no-hist] [--xsigma S] "
+            "[--weights W.npy --inputs X.npy [--zx Z]]\n",
             argv0);
     return 2;
 }
@@ -117,6 +129,8 @@ int main(int argc, char **argv)
     int nthr = 1, thr[MAXT] = {2}, reps = 15, M = 256, K = 512, N = 512;
     int hist_lo = 1, hist_hi = 1, noise_lo = 0, noise_hi = 1;
     const char *kernel = NULL, *md = NULL, *tsv = NULL, *presets = "isaac,raella-nospec,raella,zero-offset";
+    const char *wpath = NULL, *xpath = NULL; /* a real layer instead of the synthetic one */
+    int zx = 0, m_given = 0, xsigma_given = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             const char *p = argv[++i];
@@ -134,7 +148,20 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--m") && i + 1 < argc)
-            M = atoi(argv[++i]);
+            M = atoi(argv[++i]), m_given = 1;
+        else if (!strcmp(argv[i], "--weights") && i + 1 < argc)
+            wpath = argv[++i];
+        else if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
+            xpath = argv[++i];
+        else if (!strcmp(argv[i], "--zx") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v < 0 || v > 255) {
+                fprintf(stderr, "bench_mvm: --zx %s: not an integer in 0..255\n", argv[i]);
+                return 2;
+            }
+            zx = (int)v;
+        }
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
             kernel = argv[++i];
         else if (!strcmp(argv[i], "--md") && i + 1 < argc)
@@ -150,7 +177,7 @@ int main(int argc, char **argv)
             if (both_arg(argv[++i], &hist_lo, &hist_hi))
                 return usage(argv[0]);
         } else if (!strcmp(argv[i], "--xsigma") && i + 1 < argc)
-            xsigma = atof(argv[++i]);
+            xsigma = atof(argv[++i]), xsigma_given = 1;
         else if (!strcmp(argv[i], "--no-hist"))
             hist_lo = hist_hi = 0;
         else
@@ -160,13 +187,53 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_mvm: bad arguments (reps 1..%d, M >= 1)\n", MAXREPS);
         return 2;
     }
-    int8_t *W = malloc((size_t)K * N);
-    uint8_t *X = malloc((size_t)M * K);
+    if (!wpath != !xpath || ((wpath || zx) && (m_given || xsigma_given)) || (zx && !wpath)) {
+        fprintf(stderr, "bench_mvm: --weights and --inputs go together (with --zx), and not with --m or --xsigma\n");
+        return 2;
+    }
+    int8_t *W;
+    uint8_t *X;
+    char layer_desc[1024];
+    if (wpath) { /* a real layer: shapes from the files */
+        cim_ctx *lctx;
+        cim_npy wn = {0}, xn = {0};
+        if (cim_ctx_create(NULL, &lctx))
+            return 1;
+        if (cim_npy_read_expect(lctx, wpath, CIM_INT8, 2, NULL, &wn) ||
+            cim_npy_read_expect(lctx, xpath, CIM_UINT8, 2, NULL, &xn)) {
+            fprintf(stderr, "bench_mvm: %s\n", cim_ctx_errmsg(lctx));
+            return 1;
+        }
+        if (xn.shape[1] != wn.shape[0] || wn.shape[0] < 1 || wn.shape[1] < 1 || xn.shape[0] < 1 ||
+            wn.shape[0] > (1 << 24) || wn.shape[1] > (1 << 24) || xn.shape[0] > (1 << 30)) {
+            fprintf(stderr, "bench_mvm: %s is [%lld, %lld] and %s [%lld, %lld]: want W [K, N] and X [M, K]\n", wpath,
+                    (long long)wn.shape[0], (long long)wn.shape[1], xpath, (long long)xn.shape[0],
+                    (long long)xn.shape[1]);
+            return 1;
+        }
+        K = (int)wn.shape[0], N = (int)wn.shape[1], M = (int)xn.shape[0];
+        W = malloc(wn.count);
+        X = malloc(xn.count);
+        if (!W || !X)
+            return 1;
+        memcpy(W, wn.data, wn.count);
+        memcpy(X, xn.data, xn.count);
+        cim_npy_free(lctx, &wn);
+        cim_npy_free(lctx, &xn);
+        cim_ctx_destroy(lctx);
+        snprintf(layer_desc, sizeof layer_desc, "real layer: W %s %dx%d int8, X %s %dx%d uint8, zx %d", wpath, K, N,
+                 xpath, M, K, zx);
+    } else {
+        W = malloc((size_t)K * N);
+        X = malloc((size_t)M * K);
+        if (!W || !X || synth_layer(K, N, M, 1, xsigma, W, X))
+            return 1;
+        snprintf(layer_desc, sizeof layer_desc, "W %dx%d int8, X %dx%d uint8 (ReLU-like, |N(0, %g)|)", K, N, M, K,
+                 xsigma);
+    }
     int32_t *P = malloc(sizeof(int32_t) * (size_t)M * N);
     double *t = malloc(sizeof(double) * (size_t)reps);
-    if (!W || !X || !P || !t)
-        return 1;
-    if (synth_layer(K, N, M, 1, xsigma, W, X))
+    if (!P || !t)
         return 1;
 
     /* one context per thread count; every configuration is programmed first */
@@ -214,6 +281,7 @@ int main(int argc, char **argv)
                         fprintf(stderr, "bench_mvm: %s\n", cim_ctx_errmsg(ctx[ti]));
                         return 1;
                     }
+                    c.zx = zx; /* the layer's activation zero point (0: the synthetic layer) */
                     if (noise) {
                         c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
                         c.noise.level = 0.04;
@@ -222,6 +290,7 @@ int main(int argc, char **argv)
                     /* slice products: weight slices x input slices of the static or
                      * speculative slicing, per MAC (recovery slices not counted) */
                     r->slices = (double)c.n_weight_slices * (double)c.n_input_slices;
+                    r->spec = c.speculation;
                     if (!r->layer) {
                         cim_weights w = {W, CIM_INT8, K, N, NULL};
                         if (cim_layer_program(ctx[ti], &c, &w, 0, NULL, &r->layer)) {
@@ -241,6 +310,7 @@ int main(int argc, char **argv)
     cim_run_options ro;
     cim_run_options_default(&ro);
     int32_t co = 0;
+    const uint8_t ao = (uint8_t)zx; /* oneDNN: C = (A - ao) (B - 0) */
     int bad = 0;
     for (int r = -3; r < reps; r++) { /* three untimed warm-up rounds (oneDNN's JIT) */
         for (int ti = 0; ti < nthr; ti++) {
@@ -248,7 +318,7 @@ int main(int argc, char **argv)
             double t0 = 0;
             for (int warm = 0; warm < 2; warm++) { /* time oneDNN's second call: warm caches */
                 t0 = now();
-                if (dnnl_gemm_u8s8s32('N', 'N', 'F', M, N, K, 1.0f, X, K, 0, W, N, 0, 0.0f, P, N, &co) !=
+                if (dnnl_gemm_u8s8s32('N', 'N', 'F', M, N, K, 1.0f, X, K, ao, W, N, 0, 0.0f, P, N, &co) !=
                     dnnl_success) {
                     fprintf(stderr, "bench_mvm: oneDNN gemm failed\n");
                     return 1;
@@ -276,6 +346,9 @@ int main(int argc, char **argv)
                 }
                 q->sum = h;
                 q->cpm = cim_stats_converts_per_mac(st);
+                q->spec_fail = q->spec && st->adc_converts_speculative
+                                   ? (double)st->speculation_failures / (double)st->adc_converts_speculative
+                                   : NAN;
             }
         }
     }
@@ -301,9 +374,9 @@ int main(int argc, char **argv)
     }
     char head[1024];
     int at = snprintf(head, sizeof head,
-                      "W %dx%d int8, X %dx%d uint8 (ReLU-like, |N(0, %g)|); kernel %s; median of %d interleaved "
-                      "rounds; OMP_WAIT_POLICY %s\noneDNN dnnl_gemm_u8s8s32:",
-                      K, N, M, K, xsigma, cim_ctx_kernel_name(ctx[0]), reps,
+                      "%s; kernel %s; median of %d interleaved rounds; OMP_WAIT_POLICY %s\n"
+                      "oneDNN dnnl_gemm_u8s8s32:",
+                      layer_desc, cim_ctx_kernel_name(ctx[0]), reps,
                       getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "unset");
     for (int ti = 0; ti < nthr && at < (int)sizeof head; ti++)
         at += snprintf(head + at, sizeof head - (size_t)at, "%s %d thread%s %.3f ms = %.1f GMAC/s", ti ? ";" : "",
@@ -320,7 +393,7 @@ int main(int argc, char **argv)
         fprintf(out, "%s%s", head, hdr);
     if (tf)
         fprintf(tf, "preset\tnoise\thist\tthreads\tM\tms\tmin_ms\tgmacs\tslices\tslice_gmacs\tdnnl_ms\tefficiency"
-                    "\tnoise_ratio\tspeedup\tconverts_per_mac\tchecksum\n");
+                    "\tnoise_ratio\tspeedup\tconverts_per_mac\tchecksum\tspec_fail_rate\n");
     static double ratio[MAXREPS];
     for (int k = 0; k < nrun; k++) {
         run *q = &runs[k];
@@ -355,10 +428,28 @@ int main(int argc, char **argv)
         if (out)
             fprintf(out, "%s", line);
         if (tf)
-            fprintf(tf, "%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\t%.0f\t%.2f\t%.4f\t%.4f\t%.4f\t%.4f\t%.5f\t%016llx\n",
+            fprintf(tf,
+                    "%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\t%.0f\t%.2f\t%.4f\t%.4f\t%.4f\t%.4f\t%.5f\t%016llx\t%.6f\n",
                     q->name, q->noise ? "on" : "off", q->hist ? "on" : "off", thr[q->tidx], M, tm * 1e3, tmin * 1e3,
                     macs / tm / 1e9, q->slices, q->slices * macs / tm / 1e9, t_dnnl[q->tidx] * 1e3, eff, nr, sp,
-                    q->cpm, (unsigned long long)q->sum);
+                    q->cpm, (unsigned long long)q->sum, q->spec_fail);
+    }
+    /* speculation failure rates: one line per preset with speculation */
+    char sf[1024];
+    int sat = snprintf(sf, sizeof sf, "\nspeculation failures / speculative converts:");
+    int any_spec = 0;
+    for (int k = 0; k < nrun && sat < (int)sizeof sf; k++) {
+        const run *q = &runs[k];
+        if (isnan(q->spec_fail) || q->tidx != 0 || q->hist != hist_lo)
+            continue;
+        sat += snprintf(sf + sat, sizeof sf - (size_t)sat, "%s %s noise %s %.4f", any_spec ? ";" : "", q->name,
+                        q->noise ? "on" : "off", q->spec_fail);
+        any_spec = 1;
+    }
+    if (any_spec) {
+        printf("%s\n", sf);
+        if (out)
+            fprintf(out, "%s\n", sf);
     }
     if (bad) {
         const char *msg = "\n**checksum mismatch: the psums differ between thread counts, histogram settings or rounds**\n";

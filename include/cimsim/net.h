@@ -44,6 +44,12 @@ typedef struct cim_eval_options {
     const struct cim_plan *plan; /* per-layer weight slicings and centers (cimsim/compile.h), or NULL */
     int analog_only;      /* nonzero: do not run the digital reference (to time the analog run
                              alone); needs labels; no agreement and no per-layer error */
+    const char *dump_layer; /* with dump_dir: the weight layer (ONNX node name) whose group-0
+                               crossbar weights (int8 [K][N], w - zw) and first-batch inputs
+                               (uint8 [M][K], im2col'd) are written as dump_dir/W.npy, X.npy and
+                               layer.txt (name, K, N, M, zx, ...) when the evaluation succeeds;
+                               an unknown name is CIM_ERR_ARG listing the valid ones. NULL: none */
+    const char *dump_dir;
 } cim_eval_options;
 
 void cim_eval_options_default(cim_eval_options *o);

@@ -12,6 +12,7 @@ static const char usage[] =
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
     "                   [--no-histogram] [--energy SPEC[,SPEC...]] [--hw NAME|FILE]\n"
     "                   [--analog-breakdown] [--analog-only]\n"
+    "                   [--dump-layer NAME --dump-dir DIR]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
     "semantics of each ONNX op (the reference), and with every Conv/Gemm/MatMul whose\n"
@@ -67,6 +68,22 @@ static const char usage[] =
     "  --analog-only    do not run the digital reference (to time the analog network\n"
     "                   alone, as bench/eval.sh does): needs labels; no agreement and\n"
     "                   no per-layer error\n"
+    "  --dump-layer NAME  with --dump-dir DIR (an existing directory): write the weight\n"
+    "                   layer whose ONNX node name is NAME (in full: the table cuts names\n"
+    "                   at 28 characters, --csv/--json do not; group 0 of a grouped\n"
+    "                   convolution) as the analog run saw it in its first batch\n"
+    "                   (samples 0 .. --batch - 1): DIR/W.npy int8 [K, N] (the crossbar's\n"
+    "                   weights w - zw; an error if one does not fit), DIR/X.npy uint8\n"
+    "                   [M, K] (the integer input rows, im2col'd, exactly what the\n"
+    "                   crossbars got) and DIR/layer.txt (`key value` lines: name, op,\n"
+    "                   group, K, N, M, zx, rows_per_sample, samples, wtype). Then\n"
+    "                   `cimsim mvm --weights DIR/W.npy --inputs DIR/X.npy` runs that\n"
+    "                   layer alone (with a YAML config setting `zx:` when zx is not 0).\n"
+    "                   The files are written under .part names and renamed when the\n"
+    "                   evaluation succeeds; if it or a later step (--json, --energy,\n"
+    "                   --hw...) fails, none is left. One --arch only; the\n"
+    "                   --analog-breakdown runs do not dump.\n"
+    "                   An unknown NAME is an error listing the valid names\n"
     "\n"
     "example:\n"
     "  cimsim eval --model models/resnet8.onnx --arch isaac,raella --limit 1000\n";
@@ -220,13 +237,23 @@ static int write_csv(const char *path, const cim_eval_result *res, int n)
     return 0;
 }
 
+/* The files of a --dump-layer (cim_eval_options.dump_layer). */
+static void remove_dump(const char *dir)
+{
+    static const char *const files[] = {"layer.txt", "W.npy", "X.npy"};
+    char p[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (snprintf(p, sizeof p, "%s/%s", dir, files[i]) < (int)sizeof p)
+            unlink(p);
+}
+
 int cli_eval(int argc, char **argv)
 {
     const char *model = NULL, *dataset = "fashion-mnist:test", *labels = NULL, *archs = "raella";
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
-    const char *energy_s = NULL, *hw_s = NULL;
+    const char *energy_s = NULL, *hw_s = NULL, *dump_layer = NULL, *dump_dir = NULL;
     long limit = 0, threads = 0, batch = 64;
-    int progress = 0, hist = 1, err = 0, breakdown = 0, analog_only = 0;
+    int progress = 0, hist = 1, err = 0, breakdown = 0, analog_only = 0, dumped = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             fputs(usage, stdout);
@@ -249,6 +276,10 @@ int cli_eval(int argc, char **argv)
             hw_s = v;
         } else if ((v = cli_opt(argc, argv, &i, "--csv", &err))) {
             csv = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dump-layer", &err))) {
+            dump_layer = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dump-dir", &err))) {
+            dump_dir = v;
         } else if ((v = cli_opt(argc, argv, &i, "--noise", &err))) {
             noise_s = v;
         } else if ((v = cli_opt(argc, argv, &i, "--seed", &err))) {
@@ -280,6 +311,10 @@ int cli_eval(int argc, char **argv)
     }
     if (!model) {
         cli_error("eval", "--model is required (see cimsim eval --help)");
+        return 2;
+    }
+    if (!dump_layer != !dump_dir) {
+        cli_error("eval", "--dump-layer and --dump-dir go together (see cimsim eval --help)");
         return 2;
     }
     double noise;
@@ -320,6 +355,11 @@ int cli_eval(int argc, char **argv)
     }
     if (n == 0) {
         cli_error("eval", "--arch names no architecture");
+        rc = 2;
+        goto done;
+    }
+    if (dump_layer && n > 1) { /* each arch's analog run feeds the layer different inputs */
+        cli_error("eval", "--dump-layer takes one --arch (%d given)", n);
         rc = 2;
         goto done;
     }
@@ -380,6 +420,8 @@ int cli_eval(int argc, char **argv)
         o.batch = (int)batch;
         o.histogram = hist;
         o.analog_only = analog_only;
+        o.dump_layer = dump_layer;
+        o.dump_dir = dump_dir;
         o.plan = arch[a].adaptive_slicing ? plan : NULL;
         if (arch[a].adaptive_slicing && !plan)
             fprintf(stderr,
@@ -397,6 +439,7 @@ int cli_eval(int argc, char **argv)
             n = 0;
             goto done;
         }
+        dumped = dump_layer != NULL;
         if (espec[a] && (st = cim_eval_energy(ctx, espec[a], &res[a])) != CIM_OK) {
             cli_fail("eval", ctx, st);
             for (int b = 0; b <= a; b++)
@@ -421,6 +464,7 @@ int cli_eval(int argc, char **argv)
             st = CIM_OK;
         }
         if (breakdown) {
+            o.dump_layer = o.dump_dir = NULL; /* the dump is of the run above */
             if (o.progress)
                 fprintf(stderr, "%s: analog breakdown\n", arch[a].name);
             st = cim_net_eval_analog_breakdown(ctx, net, &arch[a], dataset, &o, &res[a]);
@@ -488,6 +532,8 @@ int cli_eval(int argc, char **argv)
     for (int a = 0; a < n; a++)
         cim_eval_result_free(ctx, &res[a]);
 done:
+    if (rc != 0 && dumped) /* a later step failed: the dump does not stand either */
+        remove_dump(dump_dir);
     cim_plan_free(ctx, plan);
     cim_net_free(net);
     for (int a = 0; a < MAXARCH; a++)

@@ -143,6 +143,11 @@ static cim_status analog_mvm(void *ud, const nn_graph *g, const nn_mvm_args *m)
         return nn_err(g, m->node, st, "crossbar run failed: %s", msg);
     }
     cim_stats_add(&L->stats, &s);
+    if (a->dump_layer && !a->dumped && m->group == 0 && a->sample_offset == 0 &&
+        strcmp(m->node->name, a->dump_layer) == 0) {
+        a->dumped = 1; /* the first product of the first batch only */
+        return nn_analog_dump_write(a, g, m);
+    }
     return CIM_OK;
 }
 

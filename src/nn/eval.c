@@ -350,6 +350,10 @@ static cim_status eval_loop(cim_net *net, const cim_arch *arch, nn_dataset *ds, 
             snprintf(msg, sizeof msg, "%s", cim_ctx_errmsg(ws[t].ctx));
             cim__err(ctx, st, "%s", msg[0] ? msg : "out of memory");
         }
+    for (int t = 0; t < T && st == CIM_OK; t++) { /* --dump-layer (analog_dump.c) */
+        ws[t].an->dump_layer = o->dump_layer;
+        ws[t].an->dump_dir = o->dump_dir;
+    }
     uint64_t next = 0, done = 0;
     int failed = st != CIM_OK;
     double t0 = now();
@@ -507,9 +511,15 @@ cim_status cim_net_eval(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const 
 
     nn_analog_layer *alayers = NULL;
     int n_alayers = 0;
-    st = eval_loop(net, arch, ds, &pp, count, batch, &o, map, nmap, res, &alayers, &n_alayers);
-    if (st != CIM_OK)
+    if (o.dump_layer && (st = nn_analog_dump_check(ref, o.dump_layer, o.dump_dir)) != CIM_OK)
         goto done;
+    st = eval_loop(net, arch, ds, &pp, count, batch, &o, map, nmap, res, &alayers, &n_alayers);
+    if (o.dump_layer) /* renamed into place only now that the evaluation succeeded */
+        st = nn_analog_dump_finish(ctx, o.dump_layer, o.dump_dir, st);
+    if (st != CIM_OK) {
+        cim__free(ctx, alayers);
+        goto done;
+    }
 
     /* counters per node (groups summed), and the totals */
     cim_stats_reset(&res->totals);
