@@ -77,6 +77,17 @@ for m in 256 4096; do
     echo
 done
 
+echo "== 1b. the same measures on a real layer: ResNet-8 /stage3/conv2/0/Conv, first 64 test images =="
+mkdir -p "$raw/real"
+"$BUILD/cimsim" eval --model models/resnet8.onnx --arch raella --limit 64 --threads 2 \
+    --dump-layer /stage3/conv2/0/Conv --dump-dir "$raw/real" >/dev/null
+zx=$(sed -n 's/^zx //p' "$raw/real/layer.txt")
+"$BUILD/bench/bench_mvm" --presets isaac,raella --threads 1,2 --hist off --noise both --reps "$reps_large" \
+    --weights "$raw/real/W.npy" --inputs "$raw/real/X.npy" --zx "$zx" \
+    --md results/bench_mvm_real.md --tsv "$raw/mvm_real.tsv"
+cp "$raw/real/layer.txt" "$raw/real_layer.txt"
+echo
+
 echo "== 2. whole networks: raella with noise vs ONNX Runtime int8 (bench/eval.sh) =="
 if [ -z "$skip_eval" ]; then
     bench/eval.sh --limit "$limit" --threads 2 --reps "$eval_reps"

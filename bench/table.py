@@ -138,6 +138,41 @@ for label, k1, k2 in (("slice efficiency >= %.2f, noise off" % EFF, "eff_off", "
     w("| %s | %s | %s |" % (label, cell(k1), cell(k2)))
 w("")
 
+# ---- 1b. a real layer ----
+real = tsv(os.path.join(raw, "mvm_real.tsv")) if os.path.exists(os.path.join(raw, "mvm_real.tsv")) else []
+if real:
+    info = {}
+    for line in read(os.path.join(raw, "real_layer.txt")).splitlines():
+        k, _, v = line.partition(" ")
+        info[k] = v
+    w("## 1b. The same measures on a real layer (bench_mvm --weights --inputs)")
+    w("")
+    w("ResNet-8's `%s` (K %s, N %s), its crossbar weights and the integer inputs of the first %s test images "
+      "(M = %s vectors, zx %s) as `cimsim eval --dump-layer` writes them; histogram off, otherwise as section 1. "
+      "Real layers are small against oneDNN's GEMM (N = %s columns) and convert more per MAC; see "
+      "docs/performance.md." % (info.get("name", "?"), info.get("K", "?"), info.get("N", "?"),
+                                info.get("samples", "?"), info.get("M", "?"), info.get("zx", "?"), info.get("N", "?")))
+    w("")
+    w("| preset | noise | thr | ms | oneDNN ms | logical GMAC/s | slice efficiency | noise on/off | 1 -> 2 threads "
+      "| conversions/MAC | speculation failures | psum checksum |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    def num(r, k, fmt):
+        try:
+            v = float(r[k])
+        except (KeyError, ValueError):
+            return ""
+        return "" if v != v else fmt % v
+    def pct(v):
+        v = float(v)
+        return "" if v != v else "%.2f%%" % (100 * v)
+    for r in real:
+        w("| %s | %s | %s | %.3f | %.3f | %.2f | %s | %s | %s | %s | %s | %s |"
+          % (r["preset"], "E=0.04" if r["noise"] == "on" else "off", r["threads"], float(r["ms"]),
+             float(r["dnnl_ms"]), float(r["gmacs"]), num(r, "efficiency", "%.3f"), num(r, "noise_ratio", "%.2f"),
+             num(r, "speedup", "%.2fx"), num(r, "converts_per_mac", "%.4f"),
+             pct(r.get("spec_fail_rate", "nan")), r["checksum"]))
+    w("")
+
 # ---- 2. whole networks ----
 w("## 2. Whole networks: raella with noise vs ONNX Runtime int8 (bench/eval.sh)")
 w("")
