@@ -330,6 +330,19 @@ static void test_transcendentals(void **state)
     assert_true(worst_trig < 1e-6);
 }
 
+/* The stage of kernel `name`, or NULL when this CPU cannot run it. */
+static const cim_stage *stage_if_supported(const char *name)
+{
+    cim_ctx_options o;
+    cim_ctx *ctx = NULL;
+    cim_ctx_options_default(&o);
+    o.kernel = name;
+    if (cim_ctx_create(&o, &ctx) != CIM_OK)
+        return NULL;
+    cim_ctx_destroy(ctx);
+    return cim_stage_for(name);
+}
+
 /* Every ISA's noise stage gives the tile of normals bit for bit as the
  * portable generator does row by row, for wide tiles and for the narrow ones
  * (a depthwise convolution's single column) that the AVX-512 stage draws
@@ -346,14 +359,9 @@ static void test_noise_tile_all_stages(void **state)
     static const char *const names[] = {"ref", "avx2", "avx512vnni"};
     int checked = 0;
     for (int s = 0; s < 3; s++) {
-        cim_ctx_options o;
-        cim_ctx *ctx = NULL;
-        cim_ctx_options_default(&o);
-        o.kernel = names[s];
-        if (cim_ctx_create(&o, &ctx) != CIM_OK)
+        const cim_stage *st = stage_if_supported(names[s]);
+        if (!st)
             continue; /* not on this CPU */
-        cim_ctx_destroy(ctx);
-        const cim_stage *st = cim_stage_for(names[s]);
         for (size_t a = 0; a < sizeof rows_list / sizeof *rows_list; a++)
             for (size_t b = 0; b < sizeof n0_list / sizeof *n0_list; b++)
                 for (size_t c = 0; c < sizeof count_list / sizeof *count_list; c++)
@@ -393,14 +401,9 @@ static void test_noisy_adc_rounding(void **state)
     int checked = 0;
     uint64_t rng = 12345;
     for (int s = 0; s < 3; s++) {
-        cim_ctx_options o;
-        cim_ctx *ctx = NULL;
-        cim_ctx_options_default(&o);
-        o.kernel = names[s];
-        if (cim_ctx_create(&o, &ctx) != CIM_OK)
+        const cim_stage *st = stage_if_supported(names[s]);
+        if (!st)
             continue; /* not on this CPU */
-        cim_ctx_destroy(ctx);
-        const cim_stage *st = cim_stage_for(names[s]);
         for (int t = 0; t <= 6; t++)
             for (int round = 0; round < 40; round++) {
                 const double level = round < 20 ? 1.0 : 0.04;
