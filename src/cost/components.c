@@ -453,27 +453,11 @@ static cim_status load_one(cim_ctx *ctx, cim_components *lib, const char *file, 
         if (!f)
             return cim__err(ctx, CIM_ERR_IO, "%s: cannot open component file: %s", file, strerror(errno));
     }
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        if (f)
-            fclose(f);
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
-    }
-    if (f)
-        yaml_parser_set_input_file(&parser, f);
-    else
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    int ok = yaml_parser_load(&parser, &doc);
-    cim_status st = CIM_OK;
-    if (!ok)
-        st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", file,
-                      (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
-                      parser.problem ? parser.problem : "unknown");
-    yaml_parser_delete(&parser);
+    cim_status st = cim__yaml_load(ctx, file, f, text, text ? strlen(text) : 0, CIM_ERR_CONFIG, &doc);
     if (f)
         fclose(f);
-    if (!ok)
+    if (st)
         return st;
 
     cy y = {ctx, file, &doc, lib, NULL};

@@ -403,20 +403,8 @@ cim_status cim_energy_spec_load(cim_ctx *ctx, const char *spec, const char *comp
     snprintf(s->name, sizeof s->name, "%s", spec);
     if ((st = cim_components_load(ctx, components_path, &s->lib)) != CIM_OK)
         goto fail;
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        st = cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
-        goto fail;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    int ok = yaml_parser_load(&parser, &doc);
-    if (!ok)
-        st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", file,
-                      (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
-                      parser.problem ? parser.problem : "unknown");
-    yaml_parser_delete(&parser);
-    if (!ok)
+    if ((st = cim__yaml_load(ctx, file, NULL, text, strlen(text), CIM_ERR_CONFIG, &doc)) != CIM_OK)
         goto fail;
     ey y = {ctx, file, &doc};
     st = parse_spec(&y, s);

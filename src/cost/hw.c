@@ -402,19 +402,9 @@ cim_status cim_hw_parse(cim_ctx *ctx, const cim_components *lib, const char *fil
         file = "(hardware)";
     memset(hw, 0, sizeof *hw);
     snprintf(hw->file, sizeof hw->file, "%s", file);
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    int ok = yaml_parser_load(&parser, &doc);
-    cim_status st = CIM_OK;
-    if (!ok)
-        st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", file,
-                      (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
-                      parser.problem ? parser.problem : "unknown");
-    yaml_parser_delete(&parser);
-    if (!ok)
+    cim_status st = cim__yaml_load(ctx, file, NULL, text, len, CIM_ERR_CONFIG, &doc);
+    if (st)
         return st;
     hy y = {ctx, file, &doc, lib, NULL};
     st = parse_root(&y, yaml_document_get_root_node(&doc), hw);

@@ -525,20 +525,10 @@ static cim_status parse(cim_ctx *ctx, const char *file, const char *dir, const c
     memset(wl, 0, sizeof *wl);
     if (!text)
         return cim__err(ctx, CIM_ERR_ARG, "workload: NULL text");
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        cim_status st = cim__err(ctx, CIM_ERR_FORMAT, "%s:%lu:%lu: YAML syntax error: %s", file,
-                                 (unsigned long)parser.problem_mark.line + 1,
-                                 (unsigned long)parser.problem_mark.column + 1,
-                                 parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        return st;
-    }
-    yaml_parser_delete(&parser);
+    cim_status st0 = cim__yaml_load(ctx, file, NULL, text, len, CIM_ERR_FORMAT, &doc);
+    if (st0)
+        return st0;
     wctx y = {ctx, file, dir, &doc};
     snprintf(wl->file, sizeof wl->file, "%s", file);
     cim_status st = parse_doc(&y, yaml_document_get_root_node(&doc), wl);

@@ -460,30 +460,12 @@ static cim_status load_yaml(cim_ctx *ctx, const char *file, const char *text, co
         if (!f)
             return cim__err(ctx, CIM_ERR_IO, "%s: cannot open config: %s", file, strerror(errno));
     }
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        if (f)
-            fclose(f);
-        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
-    }
-    if (f)
-        yaml_parser_set_input_file(&parser, f);
-    else
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    if (!yaml_parser_load(&parser, &doc)) {
-        cim_status st = cim__err(ctx, CIM_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s", file,
-                                 (unsigned long)parser.problem_mark.line + 1,
-                                 (unsigned long)parser.problem_mark.column + 1,
-                                 parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        if (f)
-            fclose(f);
-        return st;
-    }
-    yaml_parser_delete(&parser);
+    cim_status st0 = cim__yaml_load(ctx, file, f, text, text ? strlen(text) : 0, CIM_ERR_CONFIG, &doc);
     if (f)
         fclose(f);
+    if (st0)
+        return st0;
 
     yctx y = {ctx, file, &doc, preset_desc};
     cim_status st = CIM_OK;

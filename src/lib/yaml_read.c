@@ -8,6 +8,25 @@
 #include <string.h>
 #include <strings.h>
 
+cim_status cim__yaml_load(cim_ctx *ctx, const char *file, FILE *f, const char *text, size_t len, cim_status code,
+                          yaml_document_t *doc)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return cim__err(ctx, CIM_ERR_NOMEM, "%s: cannot initialize the YAML parser", file);
+    if (f)
+        yaml_parser_set_input_file(&parser, f);
+    else
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    cim_status st = CIM_OK;
+    if (!yaml_parser_load(&parser, doc))
+        st = cim__err(ctx, code, "%s:%lu:%lu: YAML syntax error: %s", file,
+                      (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
+                      parser.problem ? parser.problem : "unknown");
+    yaml_parser_delete(&parser);
+    return st;
+}
+
 const char *cim__yaml_scalar(const yaml_node_t *n)
 {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;

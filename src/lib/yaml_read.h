@@ -9,12 +9,20 @@
 #define CIMSIM_YAML_READ_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <yaml.h>
 #include "internal.h"
 
 /* A loader's error function: a CIM_ERR_CONFIG naming the file, the node's
  * line and `key`, with `msg` as the reason (y is the loader's own context). */
 typedef cim_status (*cim_yaml_err_fn)(void *y, const yaml_node_t *n, const char *key, const char *msg);
+
+/* Parse one YAML document into *doc from the open file f, or (f NULL) from
+ * text[0..len). A syntax error is `code` with "FILE:LINE:COL: YAML syntax
+ * error: ..." (file names the source in messages). f is not closed. On
+ * success the caller owns *doc (yaml_document_delete). */
+cim_status cim__yaml_load(cim_ctx *ctx, const char *file, FILE *f, const char *text, size_t len, cim_status code,
+                          yaml_document_t *doc);
 
 /* The scalar's text, or NULL for a list, a mapping or no node. */
 const char *cim__yaml_scalar(const yaml_node_t *n);
