@@ -29,8 +29,8 @@ typedef void (*cim_log_fn)(void *ud, const char *line);
 
 typedef struct cim_ctx_options {
     int threads;            /* worker threads; 0 = OpenMP's default (OMP_NUM_THREADS or cores) */
-    const char *kernel;     /* column-sum kernel by name ("ref", "avx2", "avx512vnni");
-                               NULL = best for this CPU, or the environment variable
+    const char *kernel;     /* column-sum kernel by name ("ref", "avx2", "avx512vnni",
+                               "cuda"); NULL = best for this CPU, or the environment variable
                                CIMSIM_KERNEL when it is set */
     int log_kernel;         /* nonzero: log the kernel choice (also: CIMSIM_KERNEL_DEBUG=1) */
     cim_realloc_fn alloc;   /* NULL = the C library's realloc/free */
@@ -54,7 +54,7 @@ void cim_ctx_destroy(cim_ctx *ctx);
  * the next call on the context. */
 const char *cim_ctx_errmsg(const cim_ctx *ctx);
 
-/* Name of the column-sum kernel in use ("ref", "avx2", "avx512vnni"). */
+/* Name of the column-sum kernel in use ("ref", "avx2", "avx512vnni", "cuda"). */
 const char *cim_ctx_kernel_name(const cim_ctx *ctx);
 
 /* Number of threads runs will use (resolved, >= 1). */
@@ -63,8 +63,10 @@ int cim_ctx_threads(const cim_ctx *ctx);
 /* Change the thread count (0 = default). Results never depend on it. */
 cim_status cim_ctx_set_threads(cim_ctx *ctx, int threads);
 
-/* Names of all kernels compiled in, NULL-terminated, and whether this CPU can
- * run kernel `name` (1) or not (0); -1 if no such kernel exists. */
+/* Names of all kernels compiled in, NULL-terminated, and whether this machine
+ * can run kernel `name` (1) or not (0); -1 if no such kernel exists. "cuda"
+ * is compiled in when the build found nvcc, and runs where a GPU of compute
+ * capability 8.0 or later is present; it is used only when named. */
 const char *const *cim_kernel_names(void);
 int cim_kernel_supported(const char *name);
 

@@ -13,6 +13,9 @@ static const cim_kernel *const kernel_table[] = {
     &cim_kernel_avx2,
 #endif
     &cim_kernel_ref,
+#ifdef CIMSIM_HAVE_CUDA
+    &cim_kernel_cuda, /* after ref: only by name (cuda.h) */
+#endif
     NULL,
 };
 
@@ -22,6 +25,9 @@ static const char *const kernel_name_table[] = {
     "avx2",
 #endif
     "ref",
+#ifdef CIMSIM_HAVE_CUDA
+    "cuda",
+#endif
     NULL,
 };
 
@@ -32,6 +38,10 @@ const char *const *cim_kernel_names(void) { return kernel_name_table; }
 const cim_stage *cim_stage_for(const char *kernel_name)
 {
 #ifdef CIMSIM_HAVE_X86_KERNELS
+    if (strcmp(kernel_name, "cuda") == 0) /* the GPU sums; the stages run on this CPU's best ISA */
+        kernel_name = cim_kernel_avx512vnni.supported() ? "avx512vnni"
+                      : cim_kernel_avx2.supported()     ? "avx2"
+                                                        : "ref";
     if (strcmp(kernel_name, "avx512vnni") == 0)
         return &cim_stage_avx512;
     if (strcmp(kernel_name, "avx2") == 0)

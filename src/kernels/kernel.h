@@ -37,7 +37,7 @@
 #define CIM_KERNEL_KR 4  /* k interleave of packed B */
 
 typedef struct cim_kernel {
-    const char *name; /* "ref", "avx2", "avx512vnni" */
+    const char *name; /* "ref", "avx2", "avx512vnni", "cuda" */
 
     /* C[m * ldc + n] = sum_{k < Kp} A[m * lda + k] * B(k, n)
      * for 0 <= m < M, 0 <= n < Np (whole panels; Np multiple of 16).
@@ -76,8 +76,12 @@ extern const cim_kernel cim_kernel_ref;
 extern const cim_kernel cim_kernel_avx2;
 extern const cim_kernel cim_kernel_avx512vnni;
 #endif
+#ifdef CIMSIM_HAVE_CUDA
+extern const cim_kernel cim_kernel_cuda; /* cuda.h: an NVIDIA GPU, chosen only by name */
+#endif
 
-/* All kernels, best first, NULL-terminated. */
+/* All kernels, best first, NULL-terminated (the CUDA kernel last: automatic
+ * choice never takes it, see cuda.h). */
 const cim_kernel *const *cim_kernel_list(void);
 
 /* Byte offset of (k, n) in packed B with padded depth Kp. */

@@ -196,11 +196,13 @@ cim_status cim_ctx_create(const cim_ctx_options *opts, cim_ctx **out)
     if (want && *want && strcmp(want, "auto") != 0) {
         const cim_kernel *k = find_kernel(want);
         if (!k || !k->supported()) {
-            cim__log(ctx, "%s: kernel '%s' is %s (available here:%s%s%s)", origin, want,
-                     k ? "not supported by this CPU" : "unknown",
+            cim__log(ctx, "%s: kernel '%s' is %s (available here:%s%s%s%s)", origin, want,
+                     !k ? "unknown" : strcmp(want, "cuda") == 0 ? "not usable: no CUDA GPU of compute capability >= 8.0"
+                                                                : "not supported by this CPU",
                      cim_kernel_supported("ref") == 1 ? " ref" : "",
                      cim_kernel_supported("avx2") == 1 ? " avx2" : "",
-                     cim_kernel_supported("avx512vnni") == 1 ? " avx512vnni" : "");
+                     cim_kernel_supported("avx512vnni") == 1 ? " avx512vnni" : "",
+                     cim_kernel_supported("cuda") == 1 ? " cuda" : "");
             alloc(opts->alloc_ud, ctx, 0);
             return CIM_ERR_UNSUPPORTED;
         }
