@@ -43,7 +43,7 @@ tail -n 1 "$tmp/g.log" | sed 's/^/golden checksums with CIMSIM_KERNEL=cuda: /'
 
 echo "== 3. the kernel on the GPU (bench_cuda) =="
 "$BUILD/bench/bench_cuda" --reps "$reps" --md "$tmp/cuda.md" --tsv "$tmp/cuda.tsv"
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo "${CIMSIM_COMMIT:-unknown}")
+commit=${CIMSIM_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 {
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), build $commit, by \`bench/cuda.sh\`."
     echo

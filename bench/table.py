@@ -33,7 +33,8 @@ w("Build measured: `%s`, %s; %s; %s. %s, load average %s before, %s after; %s s 
   % (info.get("commit"), info.get("build"), info.get("compiler", "").strip(), info.get("cpu"), info.get("date"),
      info.get("load_before"), info.get("load_after"), info.get("seconds")))
 w("The machine is shared: every ratio below is taken per round between runs interleaved in one process, "
-  "then its median is reported. No GPU was used (none is lent to this task; the CPU targets stand on their own).")
+  "then its median is reported. Sections 1-4 run on this CPU; section 5 is the CUDA column-sum kernel, measured "
+  "on a GPU machine by `bench/cuda.sh` (results/bench_cuda.md, included as it was last written).")
 w("")
 
 # ---- 1. slice efficiency ----
@@ -229,6 +230,22 @@ for title, f in (("4. IR drop, one 512-row column (bench_irdrop --reps 5)", "ird
     w(txt.rstrip())
     w("```")
     w("")
+# ---- 5. the CUDA kernel (bench/cuda.sh on a GPU machine; not rerun by run.sh) ----
+w("## 5. GPU: the CUDA column-sum kernel (bench/cuda.sh, results/bench_cuda.md)")
+w("")
+gpu = read("results/bench_cuda.md")
+if gpu is None:
+    w("Not measured: `bench/cuda.sh` needs an NVIDIA GPU of compute capability 8.0 or later and nvcc.")
+else:
+    w("Every (input slice x weight slice) product of the 512x512 layer as one GEMM on the GPU, operands in GPU "
+      "memory. **Slice efficiency** here uses the GPU's own int8 GEMM as the bound: slice products x cuBLAS "
+      "`cublasGemmEx` (s8 x s8 -> s32) time on the logical M x 512 x 512 shape / our time. That shape is too "
+      "small to fill the GPU (cuBLAS takes 12-15 us for it whatever M), so **ours / cuBLAS** on the identical "
+      "stacked GEMM is the fairer measure of the kernel. Not rerun by `bench/run.sh` (no GPU here); rerun with "
+      "`bench/cuda.sh` on a GPU machine. Engine-level rows (`--kernel cuda`): results/bench_mvm_cuda.md.")
+    w("")
+    w(gpu.rstrip())
+w("")
 w("Also written: results/bench_mvm_m256.md and results/bench_mvm_m4096.md (every bench_mvm row), "
   "results/bench_mvm.md (all four presets, 2 threads, histogram on), results/bench_eval.md, "
   "results/bench_compile.md.")

@@ -35,7 +35,7 @@ static int version(void)
     cim_ctx *ctx = cli_ctx(NULL, 0, 0);
     printf("cimsim %s\nkernels:", cim_version());
     for (const char *const *k = cim_kernel_names(); *k; k++)
-        printf(" %s%s", *k, cim_kernel_supported(*k) == 1 ? "" : "(unsupported here)");
+        printf(" %s%s", *k, cim_kernel_supported(*k) == 1 ? "" : "(unsupported-here)");
     printf("\nchosen: %s, %d threads\n", ctx ? cim_ctx_kernel_name(ctx) : "?", ctx ? cim_ctx_threads(ctx) : 0);
     cim_ctx_destroy(ctx);
     return ctx ? 0 : 1;
