@@ -36,6 +36,7 @@
 #include "kernels/cuda.h"
 #include "kernels/kernel.h"
 #include "synth_layer.h"
+#include "bench_util.h"
 
 enum { K = 512, N = 512, MAXM = 4, MAXP = 4, MAXREPS = 1000 };
 
@@ -55,34 +56,6 @@ enum { K = 512, N = 512, MAXM = 4, MAXP = 4, MAXREPS = 1000 };
             exit(1);                                                                                          \
         }                                                                                                     \
     } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
 
 static void *xmalloc(size_t n)
 {
@@ -233,7 +206,7 @@ static double time_events(int reps, void (*fn)(void *), void *arg)
     }
     CK(cudaEventDestroy(a));
     CK(cudaEventDestroy(b));
-    return median(t, reps);
+    return bench_median(t, reps);
 }
 
 typedef struct {
@@ -329,12 +302,12 @@ static int layer_row(cim_ctx *ctx, cublasHandle_t h, const char *preset, int M, 
     double t1[MAXREPS], tn[MAXREPS];
     int creps = reps < 5 ? reps : 5;
     for (int r = 0; r < creps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         cpu_gemm(kern, 1, rows, cols, K, A, K, Bp, C2, (size_t)cols);
-        t1[r] = now() - t0;
-        t0 = now();
+        t1[r] = bench_now() - t0;
+        t0 = bench_now();
         cpu_gemm(kern, nthr, rows, cols, K, A, K, Bp, C2, (size_t)cols);
-        tn[r] = now() - t0;
+        tn[r] = bench_now() - t0;
     }
     bad |= memcmp(C1, C2, sizeof(int32_t) * (size_t)rows * cols) != 0;
     if (bad)
@@ -344,12 +317,12 @@ static int layer_row(cim_ctx *ctx, cublasHandle_t h, const char *preset, int M, 
     out->M = M;
     out->pin = pin;
     out->pw = pw;
-    out->sum = fnv1a(C1, sizeof(int32_t) * (size_t)rows * cols);
+    out->sum = bench_fnv1a(C1, sizeof(int32_t) * (size_t)rows * cols);
     out->ms = time_events(reps, run_ours, &ours);
     out->cublas_stack_ms = time_events(reps, run_cublas, &ref);
     out->cublas_ms = time_events(reps, run_cublas, &logical);
-    out->cpu1_ms = 1e3 * median(t1, creps);
-    out->cpun_ms = 1e3 * median(tn, creps);
+    out->cpu1_ms = 1e3 * bench_median(t1, creps);
+    out->cpun_ms = 1e3 * bench_median(tn, creps);
     CK(cudaFree(dA));
     CK(cudaFree(dX));
     CK(cudaFree(dBp));
@@ -376,16 +349,16 @@ static void contract_row(int M, int Np, int reps, double *cuda_us, double *cpu_u
     double tc[MAXREPS], tk[MAXREPS];
     cim_kernel_cuda.gemm_u8s8(M, Np, Kp, A, Kp, Bp, C1, (size_t)Np); /* warm-up */
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         cim_kernel_cuda.gemm_u8s8(M, Np, Kp, A, Kp, Bp, C1, (size_t)Np);
-        tc[r] = now() - t0;
-        t0 = now();
+        tc[r] = bench_now() - t0;
+        t0 = bench_now();
         kern->gemm_u8s8(M, Np, Kp, A, Kp, Bp, C2, (size_t)Np);
-        tk[r] = now() - t0;
+        tk[r] = bench_now() - t0;
     }
     *bad |= memcmp(C1, C2, sizeof(int32_t) * (size_t)M * Np) != 0;
-    *cuda_us = 1e6 * median(tc, reps);
-    *cpu_us = 1e6 * median(tk, reps);
+    *cuda_us = 1e6 * bench_median(tc, reps);
+    *cpu_us = 1e6 * bench_median(tk, reps);
     free(A), free(Bp), free(C1), free(C2);
 }
 

@@ -50,40 +50,12 @@
 #include <omp.h>
 #include "cimsim/cimsim.h"
 #include "synth_layer.h"
+#include "bench_util.h"
 
 enum { MAXT = 4, MAXRUN = 128, MAXREPS = 1000 };
 #define EFF_TARGET 0.67
 #define NOISE_TARGET 0.5
 #define THREAD_TARGET 1.8
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* median of v[0..n) (sorts v) */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
 
 typedef struct run {
     char name[64];
@@ -317,7 +289,7 @@ int main(int argc, char **argv)
             omp_set_num_threads(thr[ti]); /* oneDNN here uses the OpenMP runtime */
             double t0 = 0;
             for (int warm = 0; warm < 2; warm++) { /* time oneDNN's second call: warm caches */
-                t0 = now();
+                t0 = bench_now();
                 if (dnnl_gemm_u8s8s32('N', 'N', 'F', M, N, K, 1.0f, X, K, ao, W, N, 0, 0.0f, P, N, &co) !=
                     dnnl_success) {
                     fprintf(stderr, "bench_mvm: oneDNN gemm failed\n");
@@ -325,20 +297,20 @@ int main(int argc, char **argv)
                 }
             }
             if (r >= 0)
-                tt[(size_t)r * stride + (size_t)ti] = now() - t0;
+                tt[(size_t)r * stride + (size_t)ti] = bench_now() - t0;
             for (int k = 0; k < nrun; k++) {
                 run *q = &runs[k];
                 if (q->tidx != ti)
                     continue;
                 ro.histogram = q->hist;
-                t0 = now();
+                t0 = bench_now();
                 if (cim_layer_run(ctx[ti], q->layer, X, M, P, st, &ro)) {
                     fprintf(stderr, "bench_mvm: %s\n", cim_ctx_errmsg(ctx[ti]));
                     return 1;
                 }
                 if (r >= 0)
-                    tt[(size_t)r * stride + (size_t)(nthr + k)] = now() - t0;
-                uint64_t h = fnv1a(P, sizeof(int32_t) * (size_t)M * N);
+                    tt[(size_t)r * stride + (size_t)(nthr + k)] = bench_now() - t0;
+                uint64_t h = bench_fnv1a(P, sizeof(int32_t) * (size_t)M * N);
                 if (r > -3 && h != q->sum) {
                     fprintf(stderr, "bench_mvm: %s noise %s hist %d threads %d: psums changed between rounds\n",
                             q->name, q->noise ? "on" : "off", q->hist, thr[ti]);
@@ -365,7 +337,7 @@ int main(int argc, char **argv)
     for (int ti = 0; ti < nthr; ti++) {
         for (int r = 0; r < reps; r++)
             t[r] = tt[(size_t)r * stride + (size_t)ti];
-        t_dnnl[ti] = median(t, reps);
+        t_dnnl[ti] = bench_median(t, reps);
     }
     FILE *out = md ? fopen(md, "w") : NULL, *tf = tsv ? fopen(tsv, "w") : NULL;
     if ((md && !out) || (tsv && !tf)) {
@@ -402,18 +374,18 @@ int main(int argc, char **argv)
             t[r] = tt[(size_t)r * stride + col];
             ratio[r] = q->slices * tt[(size_t)r * stride + (size_t)q->tidx] / t[r];
         }
-        double eff = median(ratio, reps), nr = NAN, sp = NAN;
+        double eff = bench_median(ratio, reps), nr = NAN, sp = NAN;
         if (q->off >= 0) { /* throughput with noise on / off: per-round time off / on */
             for (int r = 0; r < reps; r++)
                 ratio[r] = tt[(size_t)r * stride + (size_t)(nthr + q->off)] / tt[(size_t)r * stride + col];
-            nr = median(ratio, reps);
+            nr = bench_median(ratio, reps);
         }
         if (q->base >= 0) { /* speedup over the first thread count, per round */
             for (int r = 0; r < reps; r++)
                 ratio[r] = tt[(size_t)r * stride + (size_t)(nthr + q->base)] / tt[(size_t)r * stride + col];
-            sp = median(ratio, reps);
+            sp = bench_median(ratio, reps);
         }
-        double tm = median(t, reps), tmin = t[0]; /* t is sorted by median() */
+        double tm = bench_median(t, reps), tmin = t[0]; /* t is sorted by bench_median() */
         char snr[48] = "", ssp[48] = "", line[768];
         if (q->off >= 0)
             snprintf(snr, sizeof snr, "%.2f%s", nr, mark(1, nr, NOISE_TARGET));

@@ -21,6 +21,9 @@
 #include <string.h>
 #include "testutil.h"
 #include "kernels/kernel.h"
+#ifdef CIMSIM_HAVE_CUDA
+#include "kernels/cuda.h"
+#endif
 
 /* The deepest Kp the contract allows: Kp * 255 * 128 < 2^31. */
 #define KP_MAX ((int)((2147483647 / (255 * 128)) / 4 * 4))
@@ -372,6 +375,48 @@ static void test_kernel_list(void **state)
                       list[i]->supported() ? "supported on this CPU" : "NOT supported on this CPU (tests skipped)");
 }
 
+#ifdef CIMSIM_HAVE_CUDA
+/* The CUDA kernel's own entry points, with or without a GPU: the device
+ * API refuses every argument outside the contract before touching the GPU,
+ * and describe() agrees with supported() and always says why. */
+static void test_cuda_api(void **state)
+{
+    (void)state;
+    char buf[256];
+    int ok = cim_cuda_describe(buf, sizeof buf);
+    print_message("cuda: %s\n", buf);
+    assert_true(strlen(buf) > 0);
+    assert_int_equal(ok, cim_kernel_cuda.supported() ? 1 : 0);
+    assert_int_equal(strcmp(cim_kernel_cuda.name, "cuda"), 0);
+    /* automatic choice never takes it: it comes after ref in the list */
+    const cim_kernel *const *list = cim_kernel_list();
+    int i_ref = -1, i_cuda = -1;
+    for (int i = 0; list[i]; i++) {
+        if (list[i] == &cim_kernel_ref)
+            i_ref = i;
+        if (list[i] == &cim_kernel_cuda)
+            i_cuda = i;
+    }
+    assert_true(i_ref >= 0 && i_cuda > i_ref);
+    /* (these pointers are never dereferenced: every call below is refused) */
+    static uint8_t a[64];
+    static int8_t b[64];
+    static int32_t c[64];
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(0, 16, 4, a, 64, b, c, 16, NULL), -1);   /* M < 1 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 8, 4, a, 64, b, c, 16, NULL), -1);    /* Np < 16 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 24, 4, a, 64, b, c, 24, NULL), -1);   /* Np % 16 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 6, a, 64, b, c, 16, NULL), -1);   /* Kp % 4 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 0, a, 64, b, c, 16, NULL), -1);   /* Kp < 4 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 68, a, 64, b, c, 16, NULL), -1);  /* lda < Kp */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 4, a, 48, b, c, 16, NULL), -1);   /* lda % 64 */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 4, a, 64, b, c, 15, NULL), -1);   /* ldc < Np */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 4, NULL, 64, b, c, 16, NULL), -1); /* no A */
+    assert_int_equal(cim_cuda_gemm_u8s8_dev(1, 16, 4, a, 64, b, NULL, 16, NULL), -1); /* no C */
+    if (!ok)
+        assert_int_equal(cim_cuda_fallbacks(), 0); /* nothing ran, nothing fell back */
+}
+#endif
+
 /* The checker reports each kind of wrong kernel, and passes the reference. */
 static void test_checker_catches_wrong_kernels(void **state)
 {
@@ -686,12 +731,15 @@ static const struct {
 
 int main(void)
 {
-    static struct CMUnitTest tests[3 + MAX_KERNELS * N_PER_KERNEL];
+    static struct CMUnitTest tests[4 + MAX_KERNELS * N_PER_KERNEL];
     static char names[MAX_KERNELS * N_PER_KERNEL][64];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pack_offset);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_kernel_list);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_checker_catches_wrong_kernels);
+#ifdef CIMSIM_HAVE_CUDA
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cuda_api);
+#endif
     size_t nn = 0;
     const cim_kernel *const *list = cim_kernel_list();
     for (int i = 0; list[i] && i < MAX_KERNELS; i++)

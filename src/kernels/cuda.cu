@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <stdint.h>
 
 extern "C" {
 #include "kernel.h"
@@ -30,8 +29,8 @@ extern "C" {
 namespace {
 
 constexpr int A_PAD = 16;                      /* bytes after each 64-byte A row in shared memory */
-constexpr int A_LD = 64 + A_PAD;                  /* 80: fragment loads of 8 rows hit 8 distinct 16-byte units */
-constexpr int B_PANEL_WORDS = 16 * 16 + 8 * 8;    /* one panel's 16 k-groups (64 k), padded */
+constexpr int A_LD = 64 + A_PAD;               /* 80: fragment loads of 8 rows hit 8 distinct 16-byte units */
+constexpr int B_PANEL_WORDS = 16 * 16 + 8 * 8; /* one panel's 16 k-groups (64 k), padded */
 constexpr int MAX_GRID_Y = 65535;
 
 /* Word of (k-group g, column n) in a panel of B in shared memory. */
