@@ -20,6 +20,20 @@ def tsv(path):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def included(title, path, missing, prose):
+    """A section made of a file another script wrote: its title, prose, and the file (or why it is missing)."""
+    w("## " + title)
+    w("")
+    txt = read(path)
+    if txt is None:
+        w(missing)
+    else:
+        w(prose)
+        w("")
+        w(txt.rstrip())
+    w("")
+
+
 def mark(v, target):
     return "met" if v >= target else "**not met**"
 
@@ -204,18 +218,11 @@ else:
 w("")
 
 # ---- 3. compile ----
-w("## 3. Compile: adaptive weight slicing per layer (bench/compile.sh)")
-w("")
-comp = read("results/bench_compile.md")
-if comp is None:
-    w("Not run (`--skip-compile`).")
-else:
-    w("`cimsim compile --arch raella` (budget 0.09, 10 calibration samples), CPU, %s threads at most. "
-      "The thesis (section 4.2.2) reports 10-1000 ms per layer on an RTX 2060 GPU. The checksum is a CRC of "
-      "the chosen slicings and their errors." % os.environ.get("OMP_NUM_THREADS", "all"))
-    w("")
-    w(comp.rstrip())
-w("")
+included("3. Compile: adaptive weight slicing per layer (bench/compile.sh)", "results/bench_compile.md",
+         "Not run (`--skip-compile`).",
+         "`cimsim compile --arch raella` (budget 0.09, 10 calibration samples), CPU, %s threads at most. "
+         "The thesis (section 4.2.2) reports 10-1000 ms per layer on an RTX 2060 GPU. The checksum is a CRC of "
+         "the chosen slicings and their errors." % os.environ.get("OMP_NUM_THREADS", "all"))
 
 # ---- 4. IR drop, cost, kernels ----
 for title, f in (("4. IR drop, one 512-row column (bench_irdrop --reps 5)", "irdrop.txt"),
@@ -231,21 +238,14 @@ for title, f in (("4. IR drop, one 512-row column (bench_irdrop --reps 5)", "ird
     w("```")
     w("")
 # ---- 5. the CUDA kernel (bench/cuda.sh on a GPU machine; not rerun by run.sh) ----
-w("## 5. GPU: the CUDA column-sum kernel (bench/cuda.sh, results/bench_cuda.md)")
-w("")
-gpu = read("results/bench_cuda.md")
-if gpu is None:
-    w("Not measured: `bench/cuda.sh` needs an NVIDIA GPU of compute capability 8.0 or later and nvcc.")
-else:
-    w("Every (input slice x weight slice) product of the 512x512 layer as one GEMM on the GPU, operands in GPU "
-      "memory. **Slice efficiency** here uses the GPU's own int8 GEMM as the bound: slice products x cuBLAS "
-      "`cublasGemmEx` (s8 x s8 -> s32) time on the logical M x 512 x 512 shape / our time. That shape is too "
-      "small to fill the GPU (cuBLAS takes 12-15 us for it whatever M), so **ours / cuBLAS** on the identical "
-      "stacked GEMM is the fairer measure of the kernel. Not rerun by `bench/run.sh` (no GPU here); rerun with "
-      "`bench/cuda.sh` on a GPU machine. Engine-level rows (`--kernel cuda`): results/bench_mvm_cuda.md.")
-    w("")
-    w(gpu.rstrip())
-w("")
+included("5. GPU: the CUDA column-sum kernel (bench/cuda.sh, results/bench_cuda.md)", "results/bench_cuda.md",
+         "Not measured: `bench/cuda.sh` needs an NVIDIA GPU of compute capability 8.0 or later and nvcc.",
+         "Every (input slice x weight slice) product of the 512x512 layer as one GEMM on the GPU, operands in GPU "
+         "memory. **Slice efficiency** here uses the GPU's own int8 GEMM as the bound: slice products x cuBLAS "
+         "`cublasGemmEx` (s8 x s8 -> s32) time on the logical M x 512 x 512 shape / our time. That shape is too "
+         "small to fill the GPU (cuBLAS takes 12-15 us for it whatever M), so **ours / cuBLAS** on the identical "
+         "stacked GEMM is the fairer measure of the kernel. Not rerun by `bench/run.sh` (no GPU here); rerun with "
+         "`bench/cuda.sh` on a GPU machine. Engine-level rows (`--kernel cuda`): results/bench_mvm_cuda.md.")
 w("Also written: results/bench_mvm_m256.md and results/bench_mvm_m4096.md (every bench_mvm row), "
   "results/bench_mvm.md (all four presets, 2 threads, histogram on), results/bench_eval.md, "
   "results/bench_compile.md.")
