@@ -16,25 +16,9 @@ enum { K = 300, N = 70, M = 67 };
 static int8_t W[K * N];
 static uint8_t X[M * K];
 
-static void fill(void)
-{
-    tu_rng r = {91};
-    for (int i = 0; i < K * N; i++)
-        W[i] = (int8_t)lround(fmax(-128, fmin(127, tu_normal(&r) * 30)));
-    for (int i = 0; i < M * K; i++)
-        X[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
-}
+static void fill(void) { tu_fill_layer(91, K, N, M, W, X); }
 
-static cim_ctx *ctx_with(const char *kernel, int threads)
-{
-    cim_ctx_options o;
-    cim_ctx *ctx = NULL;
-    cim_ctx_options_default(&o);
-    o.kernel = kernel;
-    o.threads = threads;
-    assert_int_equal(cim_ctx_create(&o, &ctx), CIM_OK);
-    return ctx;
-}
+static cim_ctx *ctx_with(const char *kernel, int threads) { return tu_ctx_with(kernel, threads); }
 
 /* Program W (k x n, row stride N) under c and run vectors [m0, m0 + mc) of x (row stride kx). */
 static void run_w(cim_ctx *ctx, const cim_xbar_config *c, const int8_t *w, int k, int n, const uint8_t *x, int m0,

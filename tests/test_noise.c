@@ -14,25 +14,9 @@ enum { K = 300, N = 70, M = 67 };
 static int8_t W[K * N];
 static uint8_t X[M * K];
 
-static void fill(void)
-{
-    tu_rng r = {77};
-    for (int i = 0; i < K * N; i++)
-        W[i] = (int8_t)lround(fmax(-128, fmin(127, tu_normal(&r) * 30)));
-    for (int i = 0; i < M * K; i++)
-        X[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
-}
+static void fill(void) { tu_fill_layer(77, K, N, M, W, X); }
 
-static cim_ctx *ctx_with(const char *kernel, int threads)
-{
-    cim_ctx_options o;
-    cim_ctx *ctx = NULL;
-    cim_ctx_options_default(&o);
-    o.kernel = kernel;
-    o.threads = threads;
-    assert_int_equal(cim_ctx_create(&o, &ctx), CIM_OK);
-    return ctx;
-}
+static cim_ctx *ctx_with(const char *kernel, int threads) { return tu_ctx_with(kernel, threads); }
 
 /* Run vectors [m0, m0 + mc) of X with the given preset and noise. */
 static void run_part(cim_ctx *ctx, const char *preset, double level, uint64_t seed, int m0, int mc, int32_t *out,

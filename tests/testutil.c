@@ -79,6 +79,26 @@ cim_ctx *tu_ctx(void)
     return ctx;
 }
 
+cim_ctx *tu_ctx_with(const char *kernel, int threads)
+{
+    cim_ctx_options o;
+    cim_ctx *ctx = NULL;
+    cim_ctx_options_default(&o);
+    o.kernel = kernel;
+    o.threads = threads;
+    assert_int_equal(cim_ctx_create(&o, &ctx), CIM_OK);
+    return ctx;
+}
+
+void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X)
+{
+    tu_rng r = {seed};
+    for (long i = 0; i < (long)K * N; i++)
+        W[i] = (int8_t)lround(fmax(-128, fmin(127, tu_normal(&r) * 30)));
+    for (long i = 0; i < (long)M * K; i++)
+        X[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
+}
+
 static void *fx_alloc(void *ud, void *ptr, size_t size)
 {
     tu_fx *f = ud;

@@ -44,4 +44,12 @@ int tu_fx_teardown(void **state);
 /* A context with the default options; asserts success. */
 cim_ctx *tu_ctx(void);
 
+/* A context with kernel `kernel` (NULL: the default choice) and `threads`
+ * workers (0: OpenMP's default); asserts success. */
+cim_ctx *tu_ctx_with(const char *kernel, int threads);
+
+/* A random layer from `seed`: W [K x N] int8 normal-like (sigma 30, clipped),
+ * X [M x K] uint8 ReLU-like (half zeros, the rest uniform 0..255). */
+void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X);
+
 #endif

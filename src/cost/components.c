@@ -28,15 +28,11 @@ static cim_status cyerr(cy *y, const yaml_node_t *n, const char *key, const char
 
 static cim_status cyerr(cy *y, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    cim_status st = cim__yaml_verr(y->ctx, CIM_ERR_CONFIG, y->file, y->entry, n, key, fmt, ap);
     va_end(ap);
-    unsigned long line = n ? (unsigned long)n->start_mark.line + 1 : 0UL;
-    if (y->entry)
-        return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: '%s': key '%s': %s", y->file, line, y->entry, key, msg);
-    return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file, line, key, msg);
+    return st;
 }
 
 static yaml_node_t *node_of(cy *y, int id) { return yaml_document_get_node(y->doc, id); }

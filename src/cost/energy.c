@@ -59,13 +59,11 @@ static cim_status eyerr(ey *y, const yaml_node_t *n, const char *key, const char
 
 static cim_status eyerr(ey *y, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    cim_status st = cim__yaml_verr(y->ctx, CIM_ERR_CONFIG, y->file, NULL, n, key, fmt, ap);
     va_end(ap);
-    unsigned long line = n ? (unsigned long)n->start_mark.line + 1 : 0UL;
-    return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file, line, key, msg);
+    return st;
 }
 
 static yaml_node_t *node_of(ey *y, int id) { return yaml_document_get_node(y->doc, id); }

@@ -26,13 +26,11 @@ static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const 
 
 static cim_status yerr(yctx *y, const yaml_node_t *node, const char *key, const char *fmt, ...)
 {
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    cim_status st = cim__yaml_verr(y->ctx, CIM_ERR_CONFIG, y->file, NULL, node, key, fmt, ap);
     va_end(ap);
-    return cim__err(y->ctx, CIM_ERR_CONFIG, "%s:%lu: key '%s': %s", y->file,
-                    node ? (unsigned long)node->start_mark.line + 1 : 0UL, key, msg);
+    return st;
 }
 
 /* yerr for the shared readers (yaml_read.h) */

@@ -8,6 +8,17 @@
 #include <string.h>
 #include <strings.h>
 
+cim_status cim__yaml_verr(cim_ctx *ctx, cim_status code, const char *file, const char *entry, const yaml_node_t *n,
+                          const char *key, const char *fmt, va_list ap)
+{
+    char msg[320];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    unsigned long line = n ? (unsigned long)n->start_mark.line + 1 : 0UL;
+    if (entry)
+        return cim__err(ctx, code, "%s:%lu: '%s': key '%s': %s", file, line, entry, key, msg);
+    return cim__err(ctx, code, "%s:%lu: key '%s': %s", file, line, key, msg);
+}
+
 cim_status cim__yaml_load(cim_ctx *ctx, const char *file, FILE *f, const char *text, size_t len, cim_status code,
                           yaml_document_t *doc)
 {

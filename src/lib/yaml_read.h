@@ -11,11 +11,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <yaml.h>
+#include <stdarg.h>
 #include "internal.h"
 
 /* A loader's error function: a CIM_ERR_CONFIG naming the file, the node's
  * line and `key`, with `msg` as the reason (y is the loader's own context). */
 typedef cim_status (*cim_yaml_err_fn)(void *y, const yaml_node_t *n, const char *key, const char *msg);
+
+/* The loaders' one message format: `code` with "FILE:LINE: key 'KEY': REASON"
+ * ("FILE:LINE: 'ENTRY': key ..." when entry is not NULL), LINE that of node n
+ * (0 without one), REASON from fmt and ap. */
+cim_status cim__yaml_verr(cim_ctx *ctx, cim_status code, const char *file, const char *entry, const yaml_node_t *n,
+                          const char *key, const char *fmt, va_list ap);
 
 /* Parse one YAML document into *doc from the open file f, or (f NULL) from
  * text[0..len). A syntax error is `code` with "FILE:LINE:COL: YAML syntax
