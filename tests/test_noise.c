@@ -409,7 +409,7 @@ static void test_noisy_adc_rounding(void **state)
                     }
                     acc[i] = 0;
                 }
-                cim_adc_row a = {-(1 << 24), (1 << 24) - 1, t, 1, NULL, 0, level, CIM_HIST_NO_PAIRS, 0, NULL};
+                cim_adc_row a = {-(1 << 24), (1 << 24) - 1, t, 1, NULL, 0, level, CIM_HIST_NO_PAIRS, 0, NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 cim_adc_counts cnt = {0, 0};
                 st->adc_tile(&a, NULL, 1, NT, S, na, z, NT, acc, NT, fail, NT, NULL, NULL, &cnt);
                 for (int i = 0; i < NT; i++) {

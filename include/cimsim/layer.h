@@ -78,6 +78,10 @@ typedef struct cim_run_options {
     int physical;           /* nonzero: take the physical path (cimsim/analog.h, docs/analog.md)
                                even with every analog model off (then the bits are those of
                                the integer path; this exists so tests can prove it) */
+    int normal_noise;       /* nonzero: draw gaussian_colsum as Box-Muller normals added before
+                               the ADC even where cimsim draws the ADC's output directly
+                               (ISAAC-like layers, docs/noise.md): the same distribution,
+                               other bits, slower. The physical path always draws normals. */
     cim_progress_fn progress;
     void *progress_ud;
 } cim_run_options;

@@ -22,6 +22,9 @@ typedef struct cim_stage {
     /* Normals of channels n0 .. n0 + count - 1 for vectors key->vector + r, r < rows,
      * row r at z + r * ldz. */
     void (*noise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, float *z, size_t ldz);
+    /* The same tile's 16-bit uniforms of the ADC-output draw (qnoise.h), row r
+     * at u + r * ldu. */
+    void (*qnoise_tile)(const cim_noise_key *k, int rows, uint32_t n0, int count, uint16_t *u, size_t ldu);
     /* Normals of recovery slices r < nrec of scattered conversions f < count
      * (vectors[f], channels[f]) into z[r * count + f] (noise_impl.h). */
     void (*noise_recovery)(const cim_noise_key *k, const uint64_t *vectors, const uint32_t *channels, int count,

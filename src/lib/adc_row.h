@@ -10,6 +10,8 @@
  *        (noise term in float; E = 0: no gaussian_colsum term; dev: the
  *        physical models' deviation (phys.h), only when a->dev is not NULL)
  *   r  = round_half_even(S~ / 2^t),  q = clamp(r, qmin, qmax)
+ *        (with a->qt: r drawn directly, S + k from the uniform qu[n] and the
+ *        table, qnoise.h; z is then not read)
  *   flag = (q == qmin || q == qmax),  clip = (r < qmin || r > qmax)
  *   if (flag && recoverable): n is a failed speculation, listed in fail[]
  *   else acc[n] += weight * (flip[n] ? flip_total - q 2^t : q 2^t)
@@ -24,6 +26,7 @@
 #include <string.h>
 #include "cimsim/stats.h"
 #include "compact_table.h"
+#include "qnoise_impl.h"
 
 typedef struct cim_adc_row {
     int32_t qmin, qmax;  /* code range (|codes| < 2^24) */
@@ -36,6 +39,14 @@ typedef struct cim_adc_row {
     int in_range;        /* every rounded value provably lies in [qmin, qmax] (noise off): no clamp */
     const float *dev;    /* NULL, or the physical models' deviation of each sum (LU), shaped like S
                             (same ld); then S~ is computed in floating point even when E = 0 */
+    /* The ADC-output draw of gaussian_colsum (qnoise.h), instead of z, when qt is
+     * not NULL (and dev is): the table, each sum's 16-bit uniform (shaped like
+     * S), and for the rare refinement words the tile's key (vector: row 0's)
+     * and the channel of column 0. */
+    const cim_qtab *qt;
+    const uint16_t *qu;
+    cim_noise_key qkey;
+    uint32_t qn0;
 } cim_adc_row;
 
 /* Histogram layout inside a worker: CIM_HIST_WAYS interleaved tables (column i

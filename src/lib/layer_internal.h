@@ -65,6 +65,7 @@ struct cim_layer {
     int16_t *wprime;          /* [K][N]: w - zw, for the exact path */
     int xbars_per_chunk;      /* crossbars that one chunk's columns occupy */
     struct cim_phys *phys;    /* the physical models' static arrays (phys.h); NULL when they are off */
+    struct cim_qtab *qtab;    /* gaussian_colsum's ADC-output draw (qnoise.h), or NULL: Box-Muller normals */
     cim_layer_info info;
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <Random123/philox.h>
 #include "noise.h"
+#include "qnoise.h"
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -337,6 +338,110 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
             }
         }
     }
+}
+
+/* ---- the ADC-output draw's uniforms (qnoise.h) ---- */
+
+/* Counter word 1 of channel n's block, and where its 16 bits sit: word
+ * (n / 16) % 4, half (n / 64) % 2 (qnoise.h). */
+static inline uint32_t cim_qnoise_block(uint32_t n) { return (n >> 7) * 16u + (n & 15u); }
+
+static inline uint16_t cim_qnoise_half(const uint32_t x[4], uint32_t n)
+{
+    return (uint16_t)(x[(n >> 4) & 3u] >> (((n >> 6) & 1u) * 16u));
+}
+
+/* The refinement word (V's low 32 bits) of channel n of vector v. */
+static inline uint32_t cim_qnoise_refine(const cim_noise_key *k, uint64_t v, uint32_t n)
+{
+    cim_noise_key kr = *k;
+    kr.vector = v;
+    kr.islice = (k->islice & 0xffu) | CIM_QNOISE_REFINE;
+    uint32_t c[4];
+    cim_noise_ctr(&kr, c);
+    c[1] = n;
+    cim_philox4x32_10(c, (uint32_t)k->seed, (uint32_t)(k->seed >> 32));
+    return c[0];
+}
+
+/* The 16-bit uniforms of channels n0 .. n0 + count - 1 of vectors k->vector + r,
+ * r < rows, row r at u + r * ldu (k->islice: the input slice). */
+static inline void cim_qnoise_tile_impl(const cim_noise_key *k, int rows, uint32_t n0, int count, uint16_t *restrict u,
+                                        size_t ldu)
+{
+    cim_noise_key ks = *k;
+    ks.islice = (k->islice & 0xffu) | CIM_QNOISE_STREAM;
+    const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32), n1 = n0 + (uint32_t)count;
+#if defined(__AVX512F__)
+    if (count < 16 && rows > 1) { /* a narrow span: 16 vectors of one channel per call */
+        uint32_t c[4];
+        cim_noise_ctr(&ks, c);
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            const int nr = rows - r0 < 16 ? rows - r0 : 16;
+            uint32_t v0[16], v2[16];
+            for (int l = 0; l < 16; l++) {
+                uint64_t v = k->vector + (uint64_t)(r0 + l);
+                v0[l] = (uint32_t)v;
+                v2[l] = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u);
+            }
+            for (uint32_t n = n0; n < n1; n++) {
+                __m512i x[4] = {_mm512_loadu_si512((const void *)v0), _mm512_set1_epi32((int)cim_qnoise_block(n)),
+                                _mm512_loadu_si512((const void *)v2), _mm512_set1_epi32((int)c[3])};
+                cim_philox16(x, key0, key1);
+                __m512i h = x[(n >> 4) & 3u];
+                if ((n >> 6) & 1u)
+                    h = _mm512_srli_epi32(h, 16);
+                uint16_t o[16];
+                _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi32_epi16(h));
+                for (int l = 0; l < nr; l++)
+                    u[(size_t)(r0 + l) * ldu + (n - n0)] = o[l];
+            }
+        }
+        return;
+    }
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int r = 0; r < rows; r++) {
+        ks.vector = k->vector + (uint64_t)r;
+        uint32_t c[4];
+        cim_noise_ctr(&ks, c);
+        uint16_t *ur = u + (size_t)r * ldu;
+        for (uint32_t g = n0 >> 7; g <= (n1 - 1) >> 7; g++) {
+            __m512i x[4] = {_mm512_set1_epi32((int)c[0]), _mm512_add_epi32(_mm512_set1_epi32((int)(g * 16u)), iota),
+                            _mm512_set1_epi32((int)c[2]), _mm512_set1_epi32((int)c[3])};
+            cim_philox16(x, key0, key1);
+            uint16_t tmp[128];
+            const uint32_t lo = g * 128u < n0 ? n0 : g * 128u, hi = g * 128u + 128u > n1 ? n1 : g * 128u + 128u;
+            uint16_t *dst = lo == g * 128u && hi == g * 128u + 128u ? ur + (g * 128u - n0) : tmp;
+            for (int w = 0; w < 4; w++) { /* channels 64 h + 16 w + lane of the group */
+                _mm256_storeu_si256((__m256i *)(dst + 16 * w), _mm512_cvtepi32_epi16(x[w]));
+                _mm256_storeu_si256((__m256i *)(dst + 64 + 16 * w), _mm512_cvtepi32_epi16(_mm512_srli_epi32(x[w], 16)));
+            }
+            if (dst == tmp)
+                memcpy(ur + (lo - n0), tmp + (lo - g * 128u), (size_t)(hi - lo) * sizeof(uint16_t));
+        }
+    }
+#else
+    for (int r = 0; r < rows; r++) {
+        ks.vector = k->vector + (uint64_t)r;
+        uint32_t c[4];
+        cim_noise_ctr(&ks, c);
+        uint16_t *ur = u + (size_t)r * ldu;
+        for (uint32_t g = n0 >> 7; g <= (n1 - 1) >> 7; g++)
+            for (uint32_t l = 0; l < 16; l++) {
+                uint32_t x[4] = {c[0], g * 16u + l, c[2], c[3]}, done = 0;
+                for (uint32_t q = 0; q < 8; q++) { /* channels 128 g + 16 q + l */
+                    uint32_t n = g * 128u + 16u * q + l;
+                    if (n < n0 || n >= n1)
+                        continue;
+                    if (!done) {
+                        cim_philox4x32_10(x, key0, key1);
+                        done = 1;
+                    }
+                    ur[n - n0] = cim_qnoise_half(x, n);
+                }
+            }
+    }
+#endif
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "layer_internal.h"
 #include "phys.h"
+#include "qnoise.h"
 
 #define CIM_MAX_DIM (1 << 26)
 
@@ -29,6 +30,7 @@ void cim_layer_free(cim_ctx *ctx, cim_layer *L)
     cim__free(ctx, L->rowlevel);
     cim__free(ctx, L->wprime);
     cim__phys_free(ctx, L->phys);
+    cim__qtab_free(ctx, L->qtab);
     cim__free(ctx, L);
 }
 
@@ -239,6 +241,29 @@ static void slice_bounds(cim_layer *L)
     }
 }
 
+/* gaussian_colsum drawn at the ADC's output (qnoise.h) where it applies:
+ * drop_lsbs 0 and N+ + N- <= CIM_QNOISE_MAXNA for every static or speculative
+ * slice, by the slice bounds (with input slice values at most a, N+ + N- of a
+ * column is at most a (sum_pos + sum_neg)). */
+static cim_status build_qtab(cim_ctx *ctx, cim_layer *L)
+{
+    const cim_xbar_config *c = &L->cfg;
+    if (c->noise.model != CIM_NOISE_GAUSSIAN_COLSUM || !(c->noise.level > 0.0) || c->adc.bits == 0 ||
+        c->adc.drop_lsbs != 0)
+        return CIM_OK;
+    int64_t namax = 0;
+    for (int ch = 0; ch < L->nchunks; ch++)
+        for (int i = 0; i < L->nws; i++)
+            for (int j = 0; j < L->nis; j++) {
+                int64_t a = ((int64_t)1 << L->is[j].width) - 1;
+                int64_t b = a * (L->sum_pos[ch * L->nws + i] + L->sum_neg[ch * L->nws + i]);
+                namax = b > namax ? b : namax;
+            }
+    if (namax > CIM_QNOISE_MAXNA)
+        return CIM_OK;
+    return cim__qtab_build(ctx, c->noise.level, (int)namax, &L->qtab);
+}
+
 /* Encode every column (chunk c, slice i, channel n) into cell levels. */
 static cim_status encode(cim_ctx *ctx, cim_layer *L)
 {
@@ -353,6 +378,8 @@ cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim
     if ((st = encode(ctx, L)))
         goto fail;
     slice_bounds(L);
+    if ((st = build_qtab(ctx, L)))
+        goto fail;
     /* the physical models' static arrays (phys.h), drawn once per programmed layer */
     if (cim_analog_active(&cfg->analog) && (st = cim__phys_build(ctx, L)))
         goto fail;

@@ -155,7 +155,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         }
         int64_t weight = sign * cim__pow2(L->ws[i].lo + rec->bits.lo);
         cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t, weight, NULL, 0, R->adc.level,
-                         R->hist_base, 0, NULL};
+                         R->hist_base, 0, NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
         if (P) {
             float *dev = w->fdev + (size_t)r * (size_t)nfail;
             cim__phys_finish(L, P, c, i, cim__phys_window(&L->cfg.analog, rec->bits.width), nfail, w->fch, fs,

@@ -408,14 +408,20 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
                                  sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
                                  R->hist_base, R->adc.digital || (!R->noise && !R->phys && in_range(R, c, i, j)),
-                                 NULL};
+                                 NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 int nfail;
                 cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
                 key.vector = sb_vector + (uint64_t)tm0;
-                if (R->noise)
+                if (R->qt) { /* gaussian_colsum drawn at the ADC's output (qnoise.h) */
+                    R->stage->qnoise_tile(&key, mc, (uint32_t)n0, nc, w->qu, TILE_N);
+                    a.qt = R->qt;
+                    a.qu = w->qu;
+                    a.qkey = key;
+                    a.qn0 = (uint32_t)n0;
+                } else if (R->noise)
                     R->stage->noise_tile(&key, mc, (uint32_t)n0, nc, w->z, TILE_N);
                 if (R->phys) { /* the physical models: the deviation each conversion sees (phys.h) */
                     const float *zp = NULL;
@@ -522,6 +528,8 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
      * ADCs) sums count one by one: a window [-128, 127] holds 99% of RAELLA's
      * sums but measured no faster, its single-value counters being few and
      * already in cache. Either way every sum is counted exactly. */
+    /* (the physical models, neutral ones too, draw Box-Muller normals: phys.h) */
+    R.qt = R.noise && !R.phys && !opts->normal_noise ? L->qtab : NULL;
     R.hist_base = !R.adc.qmin && ((R.adc.qmax + 1) << R.adc.t) <= 256 ? 0 : CIM_HIST_NO_PAIRS;
     cim_status st = cim__run_alloc(ctx, &R, M);
     if (st)

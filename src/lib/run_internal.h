@@ -38,6 +38,7 @@ typedef struct {
     uint8_t *rplane;           /* a tile's rows of one recovery slice in one chunk (dense recovery) */
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
     float *z;                  /* noise normals of a tile */
+    uint16_t *qu;              /* or its uniforms for the ADC-output draw (qnoise.h) */
     int64_t *ftot;             /* complemented-column constants of a tile's rows */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
@@ -54,6 +55,7 @@ typedef struct {
     cim_adc adc;
     int noise, hist;
     const cim_phys *phys;      /* the physical models (phys.h), or NULL: the exact integer path */
+    const cim_qtab *qt;        /* gaussian_colsum drawn at the ADC's output (qnoise.h), or NULL */
     int acc32;                 /* one chunk's sums provably fit int32 */
     int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
     int phases, nplanes, ms;

@@ -1,0 +1,351 @@
+/* test_qnoise.c: gaussian_colsum drawn at the ADC's output (src/lib/qnoise.h):
+ * the threshold table, the uniforms of every stage against Random123 itself,
+ * the draw's distribution against the exact one (erfc), the rare refinement
+ * words, and a whole layer against Box-Muller normals. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <Random123/philox.h>
+#include "testutil.h"
+#include "lib/internal.h"
+#include "lib/qnoise.h"
+#include "lib/noise_impl.h"
+#include "kernels/stage.h"
+
+static const char *const stage_names[] = {"ref", "avx2", "avx512vnni"};
+
+static const cim_stage *stage_if_supported(const char *name)
+{
+    cim_ctx_options o;
+    cim_ctx *ctx = NULL;
+    cim_ctx_options_default(&o);
+    o.kernel = name;
+    if (cim_ctx_create(&o, &ctx) != CIM_OK)
+        return NULL;
+    cim_ctx_destroy(ctx);
+    return cim_stage_for(name);
+}
+
+static uint64_t thr(const cim_qtab *t, int j, int na)
+{
+    size_t idx = (size_t)j * (size_t)t->stride + (size_t)na;
+    return ((uint64_t)t->hi[idx] << 32) | t->lo[idx];
+}
+
+/* P(|Z| >= x / sigma) as the table's threshold would put it */
+static double tail(double level, int na, double x) { return erfc(x / (level * sqrt((double)na) * sqrt(2.0))); }
+
+static void test_table(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const double levels[] = {0.01, 0.04, 0.12, 0.25};
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+        cim_qtab *t = NULL;
+        assert_int_equal(cim__qtab_build(ctx, levels[l], 300, &t), CIM_OK);
+        assert_non_null(t);
+        assert_int_equal(t->namax, 300);
+        assert_int_equal(t->stride % 64, 0);
+        for (int j = 0; j < t->nthr; j++)
+            for (int na = 0; na < t->stride; na++) {
+                uint64_t u = thr(t, j, na);
+                assert_true(u <= (uint64_t)1 << 47);
+                if (na == 0 || na > 300)
+                    assert_true(u == (uint64_t)1 << 47); /* no noise, and padding: out of reach */
+                else {
+                    /* P(V >= U) is the tail to 2^-40 */
+                    double p = (double)(((uint64_t)1 << 47) - u) / ldexp(1.0, 47);
+                    assert_true(fabs(p - tail(levels[l], na, j + 0.5)) < 1e-12);
+                }
+                if (j > 0)
+                    assert_true(u >= thr(t, j - 1, na));
+                if (na > 1 && na <= 300)
+                    assert_true(u <= thr(t, j, na - 1));
+            }
+        /* the next threshold would be out of reach everywhere */
+        assert_true(tail(levels[l], 300, t->nthr + 0.5) * ldexp(1.0, 47) < 0.5);
+        cim__qtab_free(ctx, t);
+    }
+    /* not applicable: no table, no error */
+    cim_qtab *t = (cim_qtab *)&t;
+    assert_int_equal(cim__qtab_build(ctx, 0.0, 100, &t), CIM_OK);
+    assert_null(t);
+    assert_int_equal(cim__qtab_build(ctx, 0.1, CIM_QNOISE_MAXNA + 1, &t), CIM_OK);
+    assert_null(t);
+    assert_int_equal(cim__qtab_build(ctx, 20.0, 400, &t), CIM_OK); /* sigma 400: too many thresholds */
+    assert_null(t);
+    cim_ctx_destroy(ctx);
+}
+
+/* The documented draw of channel n (qnoise.h), straight from Random123. */
+static uint16_t want_uniform(const cim_noise_key *k, uint64_t v, uint32_t n)
+{
+    philox4x32_ctr_t c = {{(uint32_t)v, (n >> 7) * 16u + (n & 15u),
+                           (uint32_t)((v >> 32) & 0xffffu) | (k->chunk << 16),
+                           (k->islice | CIM_QNOISE_STREAM) | (k->wslice << 12) | (k->phase << 16) | (k->layer << 17)}};
+    philox4x32_key_t key = {{(uint32_t)k->seed, (uint32_t)(k->seed >> 32)}};
+    c = philox4x32_R(10, c, key);
+    return (uint16_t)(c.v[(n >> 4) & 3u] >> (16u * ((n >> 6) & 1u)));
+}
+
+static void test_uniforms_all_stages(void **state)
+{
+    (void)state;
+    static const int rows_list[] = {1, 5, 16, 17, 40};
+    static const uint32_t n0_list[] = {0, 1, 15, 100, 130, 250};
+    static const int count_list[] = {1, 3, 15, 16, 17, 64, 100, 128, 200};
+    static const uint64_t vbase[] = {0, 0xfffffff5ull, 123456789012ull};
+    enum { LD = 208 };
+    static uint16_t got[40 * LD];
+    int checked = 0;
+    for (int s = 0; s < 3; s++) {
+        const cim_stage *st = stage_if_supported(stage_names[s]);
+        if (!st)
+            continue;
+        for (size_t a = 0; a < sizeof rows_list / sizeof *rows_list; a++)
+            for (size_t b = 0; b < sizeof n0_list / sizeof *n0_list; b++)
+                for (size_t c = 0; c < sizeof count_list / sizeof *count_list; c++)
+                    for (size_t v = 0; v < sizeof vbase / sizeof *vbase; v++) {
+                        cim_noise_key k = {0x1234567890abull, 9, vbase[v], 3, 2, 5, 1};
+                        const int rows = rows_list[a], count = count_list[c];
+                        memset(got, 0xee, sizeof got);
+                        st->qnoise_tile(&k, rows, n0_list[b], count, got, LD);
+                        for (int r = 0; r < rows; r++)
+                            for (int i = 0; i < count; i++)
+                                if (got[r * LD + i] != want_uniform(&k, vbase[v] + (uint64_t)r, n0_list[b] + (uint32_t)i))
+                                    fail_msg("stage %s rows %d n0 %u count %d vector %llu: row %d column %d",
+                                             stage_names[s], rows, n0_list[b], count, (unsigned long long)vbase[v], r, i);
+                        for (int r = 0; r < rows; r++) /* nothing written past count */
+                            assert_int_equal(got[r * LD + count], 0xeeee);
+                        checked++;
+                    }
+    }
+    assert_true(checked >= 810); /* at least the reference stage */
+}
+
+/* acc[i] = the ADC's output for sums S[i] with N+ + N- na[i] and uniforms u
+ * (one row of count sums, vector v, channels from n0), through stage st. */
+static void draw_row(const cim_stage *st, const cim_qtab *t, const cim_noise_key *k, uint32_t n0, int count,
+                     const int32_t *S, const int32_t *na, const uint16_t *u, int64_t *acc, double level)
+{
+    static float z[256];
+    static uint16_t fail[256];
+    cim_adc_row a = {-(1 << 24), (1 << 24) - 1, 0, 1, NULL, 0, level, CIM_HIST_NO_PAIRS, 0, NULL, t, u, *k, n0};
+    cim_adc_counts cnt = {0, 0};
+    memset(acc, 0, (size_t)count * sizeof *acc);
+    st->adc_tile(&a, NULL, 1, count, S, na, z, 256, acc, 256, fail, 256, NULL, NULL, &cnt);
+}
+
+/* The draw's k = r - S against its exact distribution, P(|k| >= j + 1) =
+ * erfc((j + 1/2) / (sigma sqrt 2)), by a chi-square test over 160 k draws
+ * per (E, N+ + N-); every stage gives the same bits. */
+static void test_distribution(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { ROWS = 32, COLS = 250, TILES = 20 };
+    static uint16_t u[ROWS * 256];
+    static int32_t S[256], na[256];
+    static int64_t acc[256], ref[ROWS * TILES * 256];
+    const double levels[] = {0.04, 0.12, 0.3};
+    const int nas[] = {1, 3, 40, 192, 511};
+    int worst_df = 0;
+    double worst = 0;
+    for (size_t l = 0; l < 3; l++) {
+        cim_qtab *t = NULL;
+        assert_int_equal(cim__qtab_build(ctx, levels[l], 511, &t), CIM_OK);
+        assert_non_null(t);
+        for (size_t q = 0; q < sizeof nas / sizeof *nas; q++) {
+            for (int i = 0; i < 256; i++) {
+                S[i] = 1000 + i;
+                na[i] = nas[q];
+            }
+            long count[129] = {0}; /* k + 64 */
+            long total = 0;
+            for (int s = 0; s < 3; s++) {
+                const cim_stage *st = stage_if_supported(stage_names[s]);
+                if (!st)
+                    continue;
+                for (int tile = 0; tile < TILES; tile++) {
+                    cim_noise_key k = {77 + l, 4, (uint64_t)tile * ROWS, 0, 1, 0, 0};
+                    st->qnoise_tile(&k, ROWS, 0, COLS, u, 256);
+                    for (int r = 0; r < ROWS; r++) {
+                        cim_noise_key kr = k;
+                        kr.vector += (uint64_t)r;
+                        draw_row(st, t, &kr, 0, COLS, S, na, u + r * 256, acc, levels[l]);
+                        int64_t *want = ref + ((size_t)tile * ROWS + (size_t)r) * 256;
+                        for (int i = 0; i < COLS; i++) {
+                            if (s == 0) {
+                                want[i] = acc[i];
+                                int64_t kk = acc[i] - S[i];
+                                assert_true(kk >= -64 && kk <= 64);
+                                count[kk + 64]++;
+                                total++;
+                            } else if (acc[i] != want[i])
+                                fail_msg("stage %s E %g N %d: column %d differs from ref", stage_names[s], levels[l],
+                                         nas[q], i);
+                        }
+                    }
+                }
+            }
+            /* bins with at least 10 expected draws, the tails pooled */
+            double chi2 = 0, pooled_e = 0, pooled_o = 0;
+            int df = -1;
+            for (int kk = -64; kk <= 64; kk++) {
+                int a = abs(kk);
+                double p = a == 0 ? 1.0 - tail(levels[l], nas[q], 0.5)
+                                  : 0.5 * (tail(levels[l], nas[q], a - 0.5) - tail(levels[l], nas[q], a + 0.5));
+                double e = p * (double)total, o = (double)count[kk + 64];
+                if (e >= 10) {
+                    chi2 += (o - e) * (o - e) / e;
+                    df++;
+                } else {
+                    pooled_e += e;
+                    pooled_o += o;
+                }
+            }
+            if (pooled_e >= 10) {
+                chi2 += (pooled_o - pooled_e) * (pooled_o - pooled_e) / pooled_e;
+                df++;
+            } else
+                assert_true(pooled_o <= pooled_e + 6 * sqrt(pooled_e + 1) + 3);
+            print_message("E %.2f N %3d: %ld draws, %d dof, chi2 %.1f\n", levels[l], nas[q], total, df, chi2);
+            /* 1e-6 tail of the chi-square for up to 30 dof is below df + 9 sqrt(2 df) + 20 */
+            if (df > 0)
+                assert_true(chi2 < df + 9 * sqrt(2.0 * df) + 20);
+            if (df > 0 && chi2 / df > worst) {
+                worst = chi2 / df;
+                worst_df = df;
+            }
+        }
+        cim__qtab_free(ctx, t);
+    }
+    print_message("worst chi2/dof %.2f (%d dof)\n", worst, worst_df);
+    cim_ctx_destroy(ctx);
+}
+
+/* Draws whose top 15 bits equal a threshold's: V's low 32 bits (the
+ * refinement word) decide. Uniforms are set to hit thresholds on purpose;
+ * every stage must agree with a 47-bit comparison written out here. */
+static void test_refinement(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    cim_qtab *t = NULL;
+    assert_int_equal(cim__qtab_build(ctx, 0.12, 200, &t), CIM_OK);
+    assert_non_null(t);
+    static uint16_t u[256];
+    static int32_t S[256], na[256];
+    static int64_t acc[256];
+    cim_noise_key k = {5, 2, 1000, 1, 3, 2, 1};
+    tu_rng rng = {31};
+    int refined = 0;
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 256; i++) {
+            na[i] = tu_range(&rng, 1, 200);
+            S[i] = tu_range(&rng, -500, 500);
+            int j = tu_range(&rng, 0, t->nthr - 1);
+            uint32_t h = t->hi[(size_t)j * (size_t)t->stride + (size_t)na[i]];
+            if (h >= 0x8000 || (i % 5) == 4) /* out of reach, or a plain draw among them */
+                u[i] = (uint16_t)tu_range(&rng, 0, 65535);
+            else
+                u[i] = (i & 1) ? (uint16_t)(0x8000u | h) : (uint16_t)(~h & 0x7fffu); /* both signs */
+        }
+        for (int s = 0; s < 3; s++) {
+            const cim_stage *st = stage_if_supported(stage_names[s]);
+            if (!st)
+                continue;
+            draw_row(st, t, &k, 40, 256, S, na, u, acc, 0.12);
+            for (int i = 0; i < 256; i++) {
+                uint32_t pos = u[i] >> 15, v15 = (pos ? u[i] : ~u[i]) & 0x7fffu;
+                philox4x32_ctr_t c = {{(uint32_t)k.vector, 40u + (uint32_t)i, (uint32_t)(k.chunk << 16),
+                                       (k.islice | CIM_QNOISE_REFINE) | (k.wslice << 12) | (k.phase << 16) |
+                                           (k.layer << 17)}};
+                philox4x32_key_t key = {{(uint32_t)k.seed, (uint32_t)(k.seed >> 32)}};
+                c = philox4x32_R(10, c, key);
+                uint64_t V = ((uint64_t)v15 << 32) | c.v[0];
+                int64_t kk = 0;
+                for (int j = 0; j < t->nthr && V >= thr(t, j, na[i]); j++)
+                    kk++;
+                for (int j = 0; j < t->nthr; j++)
+                    refined += s == 0 && (thr(t, j, na[i]) >> 32) == v15;
+                int64_t want = S[i] + (pos ? kk : -kk);
+                if (acc[i] != want)
+                    fail_msg("stage %s round %d column %d: got %lld, want %lld", stage_names[s], round, i,
+                             (long long)acc[i], (long long)want);
+            }
+        }
+    }
+    assert_true(refined > 5000);
+    cim__qtab_free(ctx, t);
+    cim_ctx_destroy(ctx);
+}
+
+/* A whole layer: isaac draws at the ADC's output (the bits differ from
+ * Box-Muller normals, cim_run_options.normal_noise) with the same error
+ * statistics; raella's sums are too large for a table, so normal_noise
+ * changes nothing there. Every kernel and thread count gives the same bits. */
+static void test_layer_vs_normals(void **state)
+{
+    (void)state;
+    enum { K = 384, N = 96, M = 64 };
+    static int8_t W[K * N];
+    static uint8_t X[M * K];
+    static int32_t e[M * N], p[2][M * N], q[M * N];
+    tu_fill_layer(3, K, N, M, W, X);
+    const char *presets[] = {"isaac", "raella"};
+    for (int pr = 0; pr < 2; pr++) {
+        double var[2];
+        for (int normals = 0; normals <= 1; normals++) {
+            cim_ctx *ctx = tu_ctx();
+            cim_xbar_config c;
+            assert_int_equal(cim_config_preset(ctx, presets[pr], &c), CIM_OK);
+            c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+            c.noise.level = 0.1;
+            c.noise.seed = 17;
+            cim_weights wt = {W, CIM_INT8, K, N, NULL};
+            cim_layer *L = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+            cim_run_options ro;
+            cim_run_options_default(&ro);
+            ro.normal_noise = normals;
+            assert_int_equal(cim_layer_run(ctx, L, X, M, p[normals], NULL, &ro), CIM_OK);
+            assert_int_equal(cim_layer_run_exact(ctx, L, X, M, e), CIM_OK);
+            double s2 = 0;
+            for (int i = 0; i < M * N; i++)
+                s2 += (double)(p[normals][i] - e[i]) * (double)(p[normals][i] - e[i]);
+            var[normals] = s2 / (M * N);
+            cim_layer_free(ctx, L);
+            cim_ctx_destroy(ctx);
+            for (const char *const *kn = cim_kernel_names(); *kn; kn++) {
+                if (cim_kernel_supported(*kn) != 1)
+                    continue;
+                cim_ctx *c2 = tu_ctx_with(*kn, 2);
+                assert_int_equal(cim_layer_program(c2, &c, &wt, 0, NULL, &L), CIM_OK);
+                assert_int_equal(cim_layer_run(c2, L, X, M, q, NULL, &ro), CIM_OK);
+                assert_memory_equal(q, p[normals], sizeof q);
+                cim_layer_free(c2, L);
+                cim_ctx_destroy(c2);
+            }
+        }
+        print_message("%s: error variance %.1f (ADC-output draw) vs %.1f (normals)\n", presets[pr], var[0], var[1]);
+        assert_true(var[0] > 0 && var[1] > 0);
+        if (pr == 0) {
+            assert_true(memcmp(p[0], p[1], sizeof p[0]) != 0);
+            assert_true(var[0] / var[1] > 0.85 && var[0] / var[1] < 1.15);
+        } else
+            assert_memory_equal(p[0], p[1], sizeof p[0]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_uniforms_all_stages),
+        cmocka_unit_test(test_distribution),
+        cmocka_unit_test(test_refinement),
+        cmocka_unit_test(test_layer_vs_normals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
