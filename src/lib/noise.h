@@ -18,7 +18,9 @@
  * conversion's recovery slices 4b .. 4b + 3 (words 0, 1 give slices 4b, 4b + 1;
  * words 2, 3 give 4b + 2, 4b + 3). Key = {seed bits 0..31, 32..63}. The
  * physical models' per-conversion normals (phys.h) use the same counters with
- * islice bit 0x800 set, a stream of their own.
+ * islice bit 0x800 set, a stream of their own; the ADC-output draw of
+ * ISAAC-like layers (qnoise.h) uses islice bits 0x200 (its 16-bit uniforms)
+ * and 0x400 (refinement words) instead of these normals.
  *
  * The transform (noise_impl.h) uses single-precision polynomials built from
  * +, -, *, / and sqrt only (correctly rounded in IEEE-754, compiled without FMA
