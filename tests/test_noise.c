@@ -315,18 +315,6 @@ static void test_transcendentals(void **state)
 }
 
 /* The stage of kernel `name`, or NULL when this CPU cannot run it. */
-static const cim_stage *stage_if_supported(const char *name)
-{
-    cim_ctx_options o;
-    cim_ctx *ctx = NULL;
-    cim_ctx_options_default(&o);
-    o.kernel = name;
-    if (cim_ctx_create(&o, &ctx) != CIM_OK)
-        return NULL;
-    cim_ctx_destroy(ctx);
-    return cim_stage_for(name);
-}
-
 /* Every ISA's noise stage gives the tile of normals bit for bit as the
  * portable generator does row by row, for wide tiles and for the narrow ones
  * (a depthwise convolution's single column) that the AVX-512 stage draws
@@ -343,7 +331,7 @@ static void test_noise_tile_all_stages(void **state)
     static const char *const names[] = {"ref", "avx2", "avx512vnni"};
     int checked = 0;
     for (int s = 0; s < 3; s++) {
-        const cim_stage *st = stage_if_supported(names[s]);
+        const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */
         for (size_t a = 0; a < sizeof rows_list / sizeof *rows_list; a++)
@@ -385,7 +373,7 @@ static void test_noisy_adc_rounding(void **state)
     int checked = 0;
     uint64_t rng = 12345;
     for (int s = 0; s < 3; s++) {
-        const cim_stage *st = stage_if_supported(names[s]);
+        const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */
         for (int t = 0; t <= 6; t++)

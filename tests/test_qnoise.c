@@ -14,18 +14,6 @@
 
 static const char *const stage_names[] = {"ref", "avx2", "avx512vnni"};
 
-static const cim_stage *stage_if_supported(const char *name)
-{
-    cim_ctx_options o;
-    cim_ctx *ctx = NULL;
-    cim_ctx_options_default(&o);
-    o.kernel = name;
-    if (cim_ctx_create(&o, &ctx) != CIM_OK)
-        return NULL;
-    cim_ctx_destroy(ctx);
-    return cim_stage_for(name);
-}
-
 static uint64_t thr(const cim_qtab *t, int j, int na)
 {
     size_t idx = (size_t)j * (size_t)t->stride + (size_t)na;
@@ -99,7 +87,7 @@ static void test_uniforms_all_stages(void **state)
     static uint16_t got[40 * LD];
     int checked = 0;
     for (int s = 0; s < 3; s++) {
-        const cim_stage *st = stage_if_supported(stage_names[s]);
+        const cim_stage *st = tu_stage(stage_names[s]);
         if (!st)
             continue;
         for (size_t a = 0; a < sizeof rows_list / sizeof *rows_list; a++)
@@ -163,7 +151,7 @@ static void test_distribution(void **state)
             long count[129] = {0}; /* k + 64 */
             long total = 0;
             for (int s = 0; s < 3; s++) {
-                const cim_stage *st = stage_if_supported(stage_names[s]);
+                const cim_stage *st = tu_stage(stage_names[s]);
                 if (!st)
                     continue;
                 for (int tile = 0; tile < TILES; tile++) {
@@ -252,7 +240,7 @@ static void test_refinement(void **state)
                 u[i] = (i & 1) ? (uint16_t)(0x8000u | h) : (uint16_t)(~h & 0x7fffu); /* both signs */
         }
         for (int s = 0; s < 3; s++) {
-            const cim_stage *st = stage_if_supported(stage_names[s]);
+            const cim_stage *st = tu_stage(stage_names[s]);
             if (!st)
                 continue;
             draw_row(st, t, &k, 40, 256, S, na, u, acc, 0.12);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernels/stage.h"
 #include <unistd.h>
 #include <sys/stat.h>
 #include "testutil.h"
@@ -149,4 +150,16 @@ int tu_fx_teardown(void **state)
     if (live != 0)
         fprintf(stderr, "teardown: %ld blocks leaked\n", live);
     return live != 0;
+}
+
+const struct cim_stage *tu_stage(const char *name)
+{
+    cim_ctx_options o;
+    cim_ctx *ctx = NULL;
+    cim_ctx_options_default(&o);
+    o.kernel = name;
+    if (cim_ctx_create(&o, &ctx) != CIM_OK)
+        return NULL;
+    cim_ctx_destroy(ctx);
+    return cim_stage_for(name);
 }

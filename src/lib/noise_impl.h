@@ -80,6 +80,17 @@ static inline void cim_noise_ctr(const cim_noise_key *k, uint32_t c[4])
            ((k->layer & 0x7fffu) << 17);
 }
 
+/* Counter words 0 and 2 of vectors k->vector + r0 + l, l < 16 (c2: word 2's
+ * fixed high half), for Philox across 16 vectors of one channel group. */
+static inline void cim_noise_vec16(const cim_noise_key *k, int r0, uint32_t c2, uint32_t v0[16], uint32_t v2[16])
+{
+    for (int l = 0; l < 16; l++) {
+        uint64_t v = k->vector + (uint64_t)(r0 + l);
+        v0[l] = (uint32_t)v;
+        v2[l] = (uint32_t)((v >> 32) & 0xffffu) | (c2 & 0xffff0000u);
+    }
+}
+
 /* Single precision is ample for a noise sample (24-bit uniforms, 6 sigma
  * tails) and twice as wide per vector. Every step is a correctly rounded IEEE
  * operation, so the bits are the same on every ISA.
@@ -235,11 +246,7 @@ static inline void cim_noise_cols_impl(const cim_noise_key *k, int rows, uint32_
     for (int r0 = 0; r0 < rows; r0 += 16) {
         const int nr = rows - r0 < 16 ? rows - r0 : 16;
         uint32_t v0[16], v2[16];
-        for (int l = 0; l < 16; l++) {
-            uint64_t v = k->vector + (uint64_t)(r0 + l);
-            v0[l] = (uint32_t)v;
-            v2[l] = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u);
-        }
+        cim_noise_vec16(k, r0, c[2], v0, v2);
         for (uint32_t g = g0; g <= g1; g++) {
             __m512i x[4] = {_mm512_loadu_si512((const void *)v0), _mm512_set1_epi32((int)g),
                             _mm512_loadu_si512((const void *)v2), _mm512_set1_epi32((int)c[3])};
@@ -379,11 +386,7 @@ static inline void cim_qnoise_tile_impl(const cim_noise_key *k, int rows, uint32
         for (int r0 = 0; r0 < rows; r0 += 16) {
             const int nr = rows - r0 < 16 ? rows - r0 : 16;
             uint32_t v0[16], v2[16];
-            for (int l = 0; l < 16; l++) {
-                uint64_t v = k->vector + (uint64_t)(r0 + l);
-                v0[l] = (uint32_t)v;
-                v2[l] = (uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u);
-            }
+            cim_noise_vec16(k, r0, c[2], v0, v2);
             for (uint32_t n = n0; n < n1; n++) {
                 __m512i x[4] = {_mm512_loadu_si512((const void *)v0), _mm512_set1_epi32((int)cim_qnoise_block(n)),
                                 _mm512_loadu_si512((const void *)v2), _mm512_set1_epi32((int)c[3])};
