@@ -6,32 +6,8 @@
 #include <string.h>
 #include "testutil.h"
 
-typedef struct {
-    long fail_at; /* the allocation number that fails (1-based); 0 = never */
-    long count;   /* allocations so far */
-    long live;    /* blocks currently allocated */
-} failing;
-
-static void *failing_realloc(void *ud, void *ptr, size_t size)
-{
-    failing *f = ud;
-    if (size == 0) {
-        if (ptr)
-            f->live--;
-        free(ptr);
-        return NULL;
-    }
-    f->count++;
-    if (f->fail_at && f->count == f->fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        f->live++;
-    return p;
-}
-
 /* Returns the status of the first failing step. */
-static cim_status scenario(failing *f, const char *preset, int noise)
+static cim_status scenario(tu_failing *f, const char *preset, int noise)
 {
     enum { K = 150, N = 20, M = 40 };
     static int8_t w[K * N];
@@ -43,7 +19,7 @@ static cim_status scenario(failing *f, const char *preset, int noise)
         x[i] = (uint8_t)(i * 11);
     cim_ctx_options o;
     cim_ctx_options_default(&o);
-    o.alloc = failing_realloc;
+    o.alloc = tu_failing_realloc;
     o.alloc_ud = f;
     o.threads = 2;
     o.log = NULL;
@@ -82,13 +58,13 @@ static void test_every_allocation_can_fail(void **state)
     const char *presets[] = {"raella", "isaac"};
     for (int p = 0; p < 2; p++)
         for (int noise = 0; noise <= 1; noise++) {
-            failing probe = {0, 0, 0};
+            tu_failing probe = {0, 0, 0};
             assert_int_equal(scenario(&probe, presets[p], noise), CIM_OK);
             assert_int_equal(probe.live, 0);
             long total = probe.count;
             assert_true(total > 10);
             for (long n = 1; n <= total; n++) {
-                failing f = {n, 0, 0};
+                tu_failing f = {n, 0, 0};
                 cim_status st = scenario(&f, presets[p], noise);
                 if (st != CIM_ERR_NOMEM)
                     fail_msg("%s noise=%d: allocation %ld of %ld failing gave status %d", presets[p], noise, n,

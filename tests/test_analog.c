@@ -719,29 +719,6 @@ static void test_ir_static_is_time_without_leak(void **state)
     cim_ctx_destroy(ctx);
 }
 
-/* A failing allocator: the n-th allocation fails (test_alloc.c's scheme). */
-typedef struct {
-    long fail_at, count, live;
-} failing;
-
-static void *failing_realloc(void *ud, void *ptr, size_t size)
-{
-    failing *f = ud;
-    if (size == 0) {
-        if (ptr)
-            f->live--;
-        free(ptr);
-        return NULL;
-    }
-    f->count++;
-    if (f->fail_at && f->count == f->fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        f->live++;
-    return p;
-}
-
 /* Every allocation of programming and running a layer with the models on
  * (and of the forced path with them off) may fail: the calls return
  * CIM_ERR_NOMEM and leak nothing; a bad analog config fails cleanly. */
@@ -759,10 +736,10 @@ static void test_alloc_failures_and_bad_config(void **state)
     for (int variant = 0; variant < 3; variant++) {
         int ok = 0;
         for (long n = 1; n < 100000 && !ok; n++) {
-            failing f = {n, 0, 0};
+            tu_failing f = {n, 0, 0};
             cim_ctx_options o;
             cim_ctx_options_default(&o);
-            o.alloc = failing_realloc;
+            o.alloc = tu_failing_realloc;
             o.alloc_ud = &f;
             o.threads = 2;
             o.log = NULL;

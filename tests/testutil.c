@@ -163,3 +163,21 @@ const struct cim_stage *tu_stage(const char *name)
     cim_ctx_destroy(ctx);
     return cim_stage_for(name);
 }
+
+void *tu_failing_realloc(void *ud, void *ptr, size_t size)
+{
+    tu_failing *f = ud;
+    if (size == 0) {
+        if (ptr)
+            f->live--;
+        free(ptr);
+        return NULL;
+    }
+    f->count++;
+    if (f->fail_at && f->count == f->fail_at)
+        return NULL;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        f->live++;
+    return p;
+}

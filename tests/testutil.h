@@ -57,4 +57,13 @@ void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X);
 struct cim_stage;
 const struct cim_stage *tu_stage(const char *name);
 
+/* A failing allocator for cim_ctx_options.alloc (ud: a tu_failing): allocation
+ * number fail_at (1-based; 0: none) returns NULL; live counts the blocks held. */
+typedef struct {
+    long fail_at; /* the allocation number that fails (1-based); 0 = never */
+    long count;   /* allocations so far */
+    long live;    /* blocks currently allocated */
+} tu_failing;
+void *tu_failing_realloc(void *ud, void *ptr, size_t size);
+
 #endif
