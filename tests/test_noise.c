@@ -328,9 +328,9 @@ static void test_noise_tile_all_stages(void **state)
     static const uint64_t vbase[] = {0, 0xfffffff5ull, 123456789012ull};
     enum { LD = 80 };
     static float got[40 * LD], want[40 * LD];
-    static const char *const names[] = {"ref", "avx2", "avx512vnni"};
+    static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
     int checked = 0;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */
@@ -365,14 +365,14 @@ static void test_noisy_adc_rounding(void **state)
 {
     (void)state;
     enum { NT = 256 };
-    static const char *const names[] = {"ref", "avx2", "avx512vnni"};
+    static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
     int32_t S[NT], na[NT];
     float z[NT];
     int64_t acc[NT];
     uint16_t fail[NT];
     int checked = 0;
     uint64_t rng = 12345;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */

@@ -9,10 +9,12 @@
 #include "testutil.h"
 #include "lib/internal.h"
 #include "lib/qnoise.h"
+#include "lib/layer_internal.h"
 #include "lib/noise_impl.h"
 #include "kernels/stage.h"
 
-static const char *const stage_names[] = {"ref", "avx2", "avx512vnni"};
+static const char *const stage_names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
+enum { NSTAGES = sizeof stage_names / sizeof *stage_names };
 
 static uint64_t thr(const cim_qtab *t, int j, int na)
 {
@@ -50,6 +52,14 @@ static void test_table(void **state)
                 if (na > 1 && na <= 300)
                     assert_true(u <= thr(t, j, na - 1));
             }
+        /* reach: the thresholds below 2^47, and the byte planes: hi's two bytes */
+        assert_null(t->planes); /* namax 300 > 255 */
+        for (int na = 0; na <= 300; na++) {
+            int r = t->reach[na];
+            assert_true(r <= t->nthr);
+            assert_true(r == 0 || thr(t, r - 1, na) < (uint64_t)1 << 47);
+            assert_true(r == t->nthr || thr(t, r, na) == (uint64_t)1 << 47);
+        }
         /* the next threshold would be out of reach everywhere */
         assert_true(tail(levels[l], 300, t->nthr + 0.5) * ldexp(1.0, 47) < 0.5);
         cim__qtab_free(ctx, t);
@@ -86,7 +96,7 @@ static void test_uniforms_all_stages(void **state)
     enum { LD = 208 };
     static uint16_t got[40 * LD];
     int checked = 0;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < NSTAGES; s++) {
         const cim_stage *st = tu_stage(stage_names[s]);
         if (!st)
             continue;
@@ -140,17 +150,19 @@ static void test_distribution(void **state)
     int worst_df = 0;
     double worst = 0;
     for (size_t l = 0; l < 3; l++) {
-        cim_qtab *t = NULL;
-        assert_int_equal(cim__qtab_build(ctx, levels[l], 511, &t), CIM_OK);
-        assert_non_null(t);
         for (size_t q = 0; q < sizeof nas / sizeof *nas; q++) {
+            /* tables of one byte page (N+ + N- < 128), two and none (the 16-bit lookups) */
+            cim_qtab *t = NULL;
+            assert_int_equal(cim__qtab_build(ctx, levels[l], nas[q] < 128 ? 100 : nas[q] < 256 ? 255 : 511, &t), CIM_OK);
+            assert_non_null(t);
+            assert_true((t->planes != NULL) == (nas[q] < 256));
             for (int i = 0; i < 256; i++) {
                 S[i] = 1000 + i;
                 na[i] = nas[q];
             }
             long count[129] = {0}; /* k + 64 */
             long total = 0;
-            for (int s = 0; s < 3; s++) {
+            for (int s = 0; s < NSTAGES; s++) {
                 const cim_stage *st = tu_stage(stage_names[s]);
                 if (!st)
                     continue;
@@ -205,10 +217,57 @@ static void test_distribution(void **state)
                 worst = chi2 / df;
                 worst_df = df;
             }
+            cim__qtab_free(ctx, t);
         }
-        cim__qtab_free(ctx, t);
     }
     print_message("worst chi2/dof %.2f (%d dof)\n", worst, worst_df);
+    cim_ctx_destroy(ctx);
+}
+
+/* cim__qtab_in_range against every N+, N- it covers and the largest |k| of
+ * each: it may answer 1 only when every output lands in [qmin, qmax], and
+ * with one sign of slice values (Nn = 0: S = N+ + N-; P = 0) exactly. */
+static void test_in_range(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    const double levels[] = {0.04, 0.3};
+    const int32_t ranges[][2] = {{0, 255}, {0, 40}, {-20, 20}, {-128, 127}, {1, 63}, {-64, 0}};
+    int yes = 0, no = 0;
+    for (size_t l = 0; l < 2; l++) {
+        cim_qtab *t = NULL;
+        assert_int_equal(cim__qtab_build(ctx, levels[l], 80, &t), CIM_OK);
+        assert_non_null(t);
+        assert_non_null(t->planes);
+        for (int j = 0; j < t->nthr; j++) /* the byte planes are hi's two bytes */
+            for (int na = 0; na < 256; na++) {
+                uint16_t h = na < t->stride ? t->hi[(size_t)j * (size_t)t->stride + (size_t)na] : 0x8000u;
+                assert_int_equal(t->planes[(size_t)j * 512 + (size_t)na], h >> 8);
+                assert_int_equal(t->planes[(size_t)j * 512 + 256 + (size_t)na], h & 0xff);
+            }
+        for (int P = 0; P <= 50; P++)
+            for (int Nn = 0; P + Nn <= 80; Nn += 1 + Nn / 4)
+                for (size_t q = 0; q < sizeof ranges / sizeof *ranges; q++) {
+                    const int32_t qmin = ranges[q][0], qmax = ranges[q][1];
+                    int truth = 1;
+                    for (int np = 0; np <= P && truth; np++)
+                        for (int nn = 0; nn <= Nn && truth; nn++) {
+                            const int s = np - nn, r = t->reach[np + nn];
+                            truth = s - r >= qmin && s + r <= qmax;
+                        }
+                    const int got = cim__qtab_in_range(t, P, Nn, qmin, qmax);
+                    if (got && !truth)
+                        fail_msg("E %g P %d Nn %d [%d, %d]: proven in range, but a draw leaves it", levels[l], P, Nn,
+                                 qmin, qmax);
+                    if ((P == 0 || Nn == 0) && got != truth)
+                        fail_msg("E %g P %d Nn %d [%d, %d]: got %d, want %d", levels[l], P, Nn, qmin, qmax, got, truth);
+                    yes += got;
+                    no += !got;
+                }
+        assert_int_equal(cim__qtab_in_range(t, 81, 0, -1000, 1000), 0); /* beyond the table */
+        cim__qtab_free(ctx, t);
+    }
+    assert_true(yes > 1000 && no > 1000);
     cim_ctx_destroy(ctx);
 }
 
@@ -239,7 +298,7 @@ static void test_refinement(void **state)
             else
                 u[i] = (i & 1) ? (uint16_t)(0x8000u | h) : (uint16_t)(~h & 0x7fffu); /* both signs */
         }
-        for (int s = 0; s < 3; s++) {
+        for (int s = 0; s < NSTAGES; s++) {
             const cim_stage *st = tu_stage(stage_names[s]);
             if (!st)
                 continue;
@@ -267,6 +326,58 @@ static void test_refinement(void **state)
     assert_true(refined > 5000);
     cim__qtab_free(ctx, t);
     cim_ctx_destroy(ctx);
+}
+
+/* A whole isaac layer with the in-range proof (layer qinr: no clamp) and with
+ * it withdrawn (every conversion clamped): the same psums, saturations (sparse
+ * inputs: many sums at the code 0) and clips. At E = 0.04 every slice pair is
+ * proven; at E = 0.3 a sum of 1 could draw k = -2 and none is. */
+static void test_layer_in_range(void **state)
+{
+    (void)state;
+    enum { K = 384, N = 96, M = 48 };
+    static int8_t W[K * N];
+    static uint8_t X[M * K];
+    static int32_t p[2][M * N];
+    tu_fill_layer(5, K, N, M, W, X);
+    for (int i = 0; i < M * K; i++)
+        X[i] = i % 16 ? 0 : X[i];
+    const double levels[] = {0.04, 0.3};
+    for (int l = 0; l < 2; l++) {
+        cim_ctx *ctx = tu_ctx();
+        cim_xbar_config c;
+        assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+        c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+        c.noise.level = levels[l];
+        c.noise.seed = 9;
+        cim_weights wt = {W, CIM_INT8, K, N, NULL};
+        cim_layer *L = NULL;
+        assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+        assert_non_null(L->qtab);
+        assert_non_null(L->qinr);
+        const size_t npairs = (size_t)L->nchunks * (size_t)L->nws * (size_t)L->nis;
+        size_t proven = 0;
+        for (size_t e = 0; e < npairs; e++)
+            proven += L->qinr[e];
+        cim_stats st[2];
+        for (int withdrawn = 0; withdrawn <= 1; withdrawn++) {
+            if (withdrawn)
+                memset(L->qinr, 0, npairs);
+            cim_stats_reset(&st[withdrawn]);
+            assert_int_equal(cim_layer_run(ctx, L, X, M, p[withdrawn], &st[withdrawn], NULL), CIM_OK);
+        }
+        print_message("E %.2f: %zu of %zu slice pairs proven in range; %llu saturations, %llu clips\n", levels[l],
+                      proven, npairs, (unsigned long long)st[0].saturations, (unsigned long long)st[0].true_clips);
+        assert_memory_equal(p[0], p[1], sizeof p[0]);
+        assert_true(st[0].saturations == st[1].saturations && st[0].true_clips == st[1].true_clips);
+        assert_true(st[0].saturations > 0);
+        if (l == 0)
+            assert_int_equal(proven, npairs);
+        else
+            assert_true(proven < npairs);
+        cim_layer_free(ctx, L);
+        cim_ctx_destroy(ctx);
+    }
 }
 
 /* A whole layer: isaac draws at the ADC's output (the bits differ from
@@ -332,7 +443,9 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_uniforms_all_stages),
         cmocka_unit_test(test_distribution),
+        cmocka_unit_test(test_in_range),
         cmocka_unit_test(test_refinement),
+        cmocka_unit_test(test_layer_in_range),
         cmocka_unit_test(test_layer_vs_normals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

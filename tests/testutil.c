@@ -154,14 +154,10 @@ int tu_fx_teardown(void **state)
 
 const struct cim_stage *tu_stage(const char *name)
 {
-    cim_ctx_options o;
-    cim_ctx *ctx = NULL;
-    cim_ctx_options_default(&o);
-    o.kernel = name;
-    if (cim_ctx_create(&o, &ctx) != CIM_OK)
-        return NULL;
-    cim_ctx_destroy(ctx);
-    return cim_stage_for(name);
+    for (const cim_stage *const *s = cim_stage_list(); *s; s++)
+        if (strcmp((*s)->name, name) == 0)
+            return (*s)->supported() ? *s : NULL;
+    return NULL;
 }
 
 void *tu_failing_realloc(void *ud, void *ptr, size_t size)

@@ -52,8 +52,8 @@ cim_ctx *tu_ctx_with(const char *kernel, int threads);
  * X [M x K] uint8 ReLU-like (half zeros, the rest uniform 0..255). */
 void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X);
 
-/* The ADC/noise stage (src/kernels/stage.h) of kernel `name`, or NULL where
- * that kernel cannot run on this CPU. */
+/* The ADC/noise stage (src/kernels/stage.h) named `name` (ref, avx2, avx512,
+ * avx512vbmi), or NULL where it is not compiled in or this CPU cannot run it. */
 struct cim_stage;
 const struct cim_stage *tu_stage(const char *name);
 

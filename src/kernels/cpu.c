@@ -37,6 +37,7 @@ void cim_cpu_detect(cim_cpu *c)
     c->avx512bw = (b & (1u << 30)) != 0;
     c->avx512vl = (b & (1u << 31)) != 0;
     c->avx512vnni = (cx & (1u << 11)) != 0;
+    c->avx512vbmi = (cx & (1u << 1)) != 0;
 }
 #else
 void cim_cpu_detect(cim_cpu *c) { memset(c, 0, sizeof *c); }

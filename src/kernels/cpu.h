@@ -5,7 +5,7 @@
 
 typedef struct cim_cpu {
     int fma, avx2, bmi2;                                     /* instruction sets */
-    int avx512f, avx512dq, avx512bw, avx512vl, avx512vnni;
+    int avx512f, avx512dq, avx512bw, avx512vl, avx512vnni, avx512vbmi;
     int os_avx;    /* XCR0: the OS saves SSE and AVX state (bits 1, 2) */
     int os_avx512; /* XCR0: ... and opmask, ZMM_Hi256, Hi16_ZMM (bits 5, 6, 7) */
 } cim_cpu;
@@ -17,7 +17,7 @@ void cim_cpu_detect(cim_cpu *c);
  * compiler from using their file's extensions in them. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define CIM_BASELINE_ISA                                                                        \
-    __attribute__((target("no-avx512f,no-avx512bw,no-avx512vl,no-avx512dq,no-avx512vnni,"      \
+    __attribute__((target("no-avx512f,no-avx512bw,no-avx512vl,no-avx512dq,no-avx512vnni,no-avx512vbmi,"      \
                           "no-avx2,no-avx,no-fma,no-bmi2")))
 #else
 #define CIM_BASELINE_ISA

@@ -43,10 +43,22 @@ const cim_stage *cim_stage_for(const char *kernel_name)
                       : cim_kernel_avx2.supported()     ? "avx2"
                                                         : "ref";
     if (strcmp(kernel_name, "avx512vnni") == 0)
-        return &cim_stage_avx512;
+        return cim_stage_avx512vbmi.supported() ? &cim_stage_avx512vbmi : &cim_stage_avx512;
     if (strcmp(kernel_name, "avx2") == 0)
         return &cim_stage_avx2;
 #endif
     (void)kernel_name;
     return &cim_stage_ref;
 }
+
+static const cim_stage *const stage_table[] = {
+    &cim_stage_ref,
+#ifdef CIMSIM_HAVE_X86_KERNELS
+    &cim_stage_avx2,
+    &cim_stage_avx512,
+    &cim_stage_avx512vbmi,
+#endif
+    NULL,
+};
+
+const cim_stage *const *cim_stage_list(void) { return stage_table; }

@@ -11,6 +11,7 @@
 
 typedef struct cim_stage {
     const char *name;
+    int (*supported)(void); /* this CPU and OS run it (CPUID, XCR0) */
     /* The ADC over a tile of column sums (adc_row_body.inc), with 64- or 32-bit
      * accumulators. */
     int (*adc_tile)(const cim_adc_row *a, const int64_t *flip_totals, int rows, int count, const int32_t *S,
@@ -35,9 +36,15 @@ extern const cim_stage cim_stage_ref;
 #ifdef CIMSIM_HAVE_X86_KERNELS
 extern const cim_stage cim_stage_avx2;
 extern const cim_stage cim_stage_avx512;
+extern const cim_stage cim_stage_avx512vbmi; /* avx512 and VBMI's byte permutes (qnoise_impl.h) */
 #endif
 
-/* The stage compiled for the same ISA as kernel `kernel_name`. */
+/* The stage for kernel `kernel_name`: compiled for the same ISA, or (avx512vnni)
+ * for the best of its stages that this CPU runs. */
 const cim_stage *cim_stage_for(const char *kernel_name);
+
+/* Every compiled-in stage, ref first, NULL-terminated (tests and benchmarks:
+ * check supported() before calling one). */
+const cim_stage *const *cim_stage_list(void);
 
 #endif

@@ -36,7 +36,8 @@ typedef struct cim_adc_row {
     int recoverable;     /* a flagged conversion is a failed speculation */
     double level;        /* noise level E; 0: noise off (nabs, z unused) */
     int32_t hist_base;   /* histogram pair window [hist_base, hist_base + 255], or CIM_HIST_NO_PAIRS */
-    int in_range;        /* every rounded value provably lies in [qmin, qmax] (noise off): no clamp */
+    int in_range;        /* every rounded value provably lies in [qmin, qmax] (noise off, or the
+                            ADC-output draw: cim__qtab_in_range): no clamp */
     const float *dev;    /* NULL, or the physical models' deviation of each sum (LU), shaped like S
                             (same ld); then S~ is computed in floating point even when E = 0 */
     /* The ADC-output draw of gaussian_colsum (qnoise.h), instead of z, when qt is

@@ -220,8 +220,8 @@ cim_status cim_ctx_create(const cim_ctx_options *opts, cim_ctx **out)
     ctx->stage = cim_stage_for(ctx->kernel->name);
     const char *dbg = getenv("CIMSIM_KERNEL_DEBUG");
     if (opts->log_kernel || (dbg && *dbg && strcmp(dbg, "0") != 0))
-        cim__log(ctx, "kernel %s (chosen by %s), %d thread%s", ctx->kernel->name, origin,
-                 ctx->threads, ctx->threads == 1 ? "" : "s");
+        cim__log(ctx, "kernel %s (chosen by %s), stage %s, %d thread%s", ctx->kernel->name, origin,
+                 ctx->stage->name, ctx->threads, ctx->threads == 1 ? "" : "s");
     *out = ctx;
     return CIM_OK;
 }

@@ -66,6 +66,8 @@ struct cim_layer {
     int xbars_per_chunk;      /* crossbars that one chunk's columns occupy */
     struct cim_phys *phys;    /* the physical models' static arrays (phys.h); NULL when they are off */
     struct cim_qtab *qtab;    /* gaussian_colsum's ADC-output draw (qnoise.h), or NULL: Box-Muller normals */
+    uint8_t *qinr;            /* with qtab, [nchunks][nws][nis]: 1 if every draw of that slice pair
+                               * lands in the ADC's code range (cim__qtab_in_range): no clamp */
     cim_layer_info info;
 };
 

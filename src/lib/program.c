@@ -3,6 +3,7 @@
  * column-sum kernels read. */
 #include <stdlib.h>
 #include <string.h>
+#include "adc.h"
 #include "layer_internal.h"
 #include "phys.h"
 #include "qnoise.h"
@@ -31,6 +32,7 @@ void cim_layer_free(cim_ctx *ctx, cim_layer *L)
     cim__free(ctx, L->wprime);
     cim__phys_free(ctx, L->phys);
     cim__qtab_free(ctx, L->qtab);
+    cim__free(ctx, L->qinr);
     cim__free(ctx, L);
 }
 
@@ -261,7 +263,24 @@ static cim_status build_qtab(cim_ctx *ctx, cim_layer *L)
             }
     if (namax > CIM_QNOISE_MAXNA)
         return CIM_OK;
-    return cim__qtab_build(ctx, c->noise.level, (int)namax, &L->qtab);
+    cim_status st = cim__qtab_build(ctx, c->noise.level, (int)namax, &L->qtab);
+    if (st || !L->qtab)
+        return st;
+    /* which slice pairs' draws provably stay in the ADC's code range */
+    cim_adc adc;
+    cim__adc_init(&adc, c->adc.bits, c->adc.is_signed, c->adc.drop_lsbs, c->noise.level);
+    L->qinr = cim__malloc(ctx, (size_t)L->nchunks * (size_t)L->nws * (size_t)L->nis);
+    if (!L->qinr)
+        return CIM_ERR_NOMEM;
+    for (int ch = 0; ch < L->nchunks; ch++)
+        for (int i = 0; i < L->nws; i++)
+            for (int j = 0; j < L->nis; j++) {
+                int64_t a = ((int64_t)1 << L->is[j].width) - 1;
+                L->qinr[((size_t)ch * (size_t)L->nws + (size_t)i) * (size_t)L->nis + (size_t)j] =
+                    (uint8_t)cim__qtab_in_range(L->qtab, a * L->sum_pos[ch * L->nws + i],
+                                                a * L->sum_neg[ch * L->nws + i], adc.qmin, adc.qmax);
+            }
+    return CIM_OK;
 }
 
 /* Encode every column (chunk c, slice i, channel n) into cell levels. */

@@ -59,6 +59,25 @@ cim_status cim__qtab_build(cim_ctx *ctx, double level, int namax, cim_qtab **out
             t->hi[idx] = (uint16_t)(u >> 32);
             t->lo[idx] = (uint32_t)u;
         }
+    for (int na = 0; na <= namax; na++) { /* thresholds are nondecreasing in j: reach is the first out of reach */
+        int r = 0;
+        while (r < nthr && t->hi[(size_t)r * (size_t)t->stride + (size_t)na] < 0x8000u)
+            r++;
+        t->reach[na] = (uint8_t)r;
+    }
+    if (namax <= 255) {
+        t->planes = cim__aligned_alloc(ctx, (size_t)nthr * 512);
+        if (!t->planes) {
+            cim__qtab_free(ctx, t);
+            return CIM_ERR_NOMEM;
+        }
+        for (int j = 0; j < nthr; j++)
+            for (int na = 0; na < 256; na++) {
+                uint16_t h = na < t->stride ? t->hi[(size_t)j * (size_t)t->stride + (size_t)na] : 0x8000u;
+                t->planes[(size_t)j * 512 + (size_t)na] = (uint8_t)(h >> 8);
+                t->planes[(size_t)j * 512 + 256 + (size_t)na] = (uint8_t)h;
+            }
+    }
     *out = t;
     return CIM_OK;
 }
@@ -68,6 +87,24 @@ void cim__qtab_free(cim_ctx *ctx, cim_qtab *t)
     if (!t)
         return;
     cim__aligned_free(ctx, t->hi);
+    cim__aligned_free(ctx, t->planes);
     cim__free(ctx, t->lo);
     cim__free(ctx, t);
+}
+
+int cim__qtab_in_range(const cim_qtab *t, int64_t P, int64_t Nn, int64_t qmin, int64_t qmax)
+{
+    if (P < 0 || Nn < 0 || P + Nn > t->namax)
+        return 0;
+    if (Nn == 0 || P == 0) { /* S = +-(N+ + N-): each N+ + N- with its own reach */
+        const int64_t sign = Nn == 0 ? 1 : -1;
+        for (int64_t na = 0; na <= P + Nn; na++)
+            if (sign * na - t->reach[na] < qmin || sign * na + t->reach[na] > qmax)
+                return 0;
+        return 1;
+    }
+    int kmax = 0;
+    for (int64_t na = 0; na <= P + Nn; na++)
+        kmax = t->reach[na] > kmax ? t->reach[na] : kmax;
+    return -Nn - kmax >= qmin && P + kmax <= qmax;
 }

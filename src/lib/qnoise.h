@@ -44,6 +44,9 @@ typedef struct cim_qtab {
     int nthr;       /* thresholds j = 0 .. nthr - 1 (U_nthr would be 2^47 for every N+ + N-) */
     uint16_t *hi;   /* [nthr][stride]: U_j(na) >> 32 (2^15: out of reach); padding 2^15 */
     uint32_t *lo;   /* [nthr][stride]: U_j(na) & 0xffffffff */
+    uint8_t reach[CIM_QNOISE_MAXNA + 1]; /* reach[na]: the largest |k| a draw can give (thresholds below 2^47) */
+    uint8_t *planes; /* namax <= 255: [nthr][2][256], the high then the low byte of
+                        hi[j][na] (64-lane byte lookups); NULL otherwise */
 } cim_qtab;
 
 /* The table for noise level E > 0 and N+ + N- <= namax <= CIM_QNOISE_MAXNA:
@@ -52,5 +55,12 @@ typedef struct cim_qtab {
  * CIM_OK) when more than CIM_QNOISE_MAXJ thresholds would be needed. */
 cim_status cim__qtab_build(cim_ctx *ctx, double level, int namax, cim_qtab **out);
 void cim__qtab_free(cim_ctx *ctx, cim_qtab *t);
+
+/* Whether every output r = S + k of the draw lies in [qmin, qmax] for column
+ * sums whose positive part is at most P and negated negative part at most Nn
+ * (P + Nn <= t->namax): S in [-Nn, P] and N+ + N- <= P + Nn, and exactly
+ * S = N+ + N- when Nn = 0, S = -(N+ + N-) when P = 0. Then the ADC needs no
+ * clamp for them (adc_row.h, in_range). */
+int cim__qtab_in_range(const cim_qtab *t, int64_t P, int64_t Nn, int64_t qmin, int64_t qmax);
 
 #endif

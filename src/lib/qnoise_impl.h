@@ -21,8 +21,8 @@ typedef struct cim_qblock {
     int vstep, cstep;
 } cim_qblock;
 
-/* r = S + k for one sum (qnoise.h), refinement word drawn when needed. */
-static inline int32_t cim_qsample_one(const cim_qtab *t, const cim_qblock *b, int i, int32_t s, int32_t na)
+/* k = r - S for one sum (qnoise.h), refinement word drawn when needed. */
+static inline int32_t cim_qsample_one(const cim_qtab *t, const cim_qblock *b, int i, int32_t na)
 {
     const uint32_t uu = b->u[i], pos = uu >> 15, v = (pos ? uu : ~uu) & 0x7fffu;
     const size_t col = (uint32_t)na <= (uint32_t)t->namax ? (size_t)na : (size_t)t->namax; /* (bounds: never) */
@@ -45,7 +45,7 @@ static inline int32_t cim_qsample_one(const cim_qtab *t, const cim_qblock *b, in
         }
         k++;
     }
-    return s + (pos ? k : -k);
+    return pos ? k : -k;
 }
 
 #if defined(__AVX512BW__)
@@ -87,9 +87,8 @@ static __attribute__((noinline)) __m512i cim_qmore(const cim_qtab *t, __m512i v,
  * further thresholds in a loop that few steps enter; the lanes whose top bits
  * tie a threshold's are redone one by one. Returns the sums done. */
 static inline __attribute__((always_inline)) int cim_qsample_avx512(const cim_qtab *t, const cim_qblock *b,
-                                                                   const int32_t *restrict s,
                                                                    const int32_t *restrict na, int n,
-                                                                   int32_t *restrict rn, const int np)
+                                                                   int8_t *restrict k, const int np)
 {
     const __m512i one = _mm512_set1_epi16(1), low15 = _mm512_set1_epi16(0x7fff);
     const int two = t->nthr > 1;
@@ -118,39 +117,141 @@ static inline __attribute__((always_inline)) int cim_qsample_avx512(const cim_qt
         if (gt1 && t->nthr > 2) /* |k| >= 2 somewhere: the further thresholds */
             kmag = cim_qmore(t, v, n16, gt1, kmag, &amb);
         const __m512i k16 = _mm512_mask_sub_epi16(kmag, (__mmask32)~pos, _mm512_setzero_si512(), kmag);
-        const __m512i klo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(k16));
-        const __m512i khi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(k16, 1));
-        _mm512_storeu_si512((void *)(rn + i), _mm512_add_epi32(_mm512_loadu_si512((const void *)(s + i)), klo));
-        _mm512_storeu_si512((void *)(rn + i + 16), _mm512_add_epi32(_mm512_loadu_si512((const void *)(s + i + 16)), khi));
+        _mm256_storeu_si256((void *)(k + i), _mm512_cvtepi16_epi8(k16));
         while (amb) { /* rare: the lanes whose draw needs V's low bits */
             const int l = __builtin_ctz(amb);
             amb &= amb - 1;
-            rn[i + l] = cim_qsample_one(t, b, i + l, s[i + l], na[i + l]);
+            k[i + l] = (int8_t)cim_qsample_one(t, b, i + l, na[i + l]);
         }
     }
     return i;
 }
 #endif
 
-/* rn[i] = S[i] + k_i for i < n. */
-static inline void cim_qsample_block(const cim_qtab *t, const cim_qblock *b, const int32_t *restrict s,
-                                     const int32_t *restrict na, int n, int32_t *restrict rn)
+#if defined(__AVX512VBMI__)
+/* The byte-plane form for tables with N+ + N- <= 255 (t->planes): threshold
+ * j's top 15 bits as a high and a low byte, each looked up for 64 sums at
+ * once by a two-register byte permute (128 entries; np2 = 2: a second one for
+ * N+ + N- >= 128, chosen by the index's top bit). v > h is vh > th, or vh = th
+ * and vl > tl; v = h (a tie: V's low bits decide) is vh = th and vl = tl. */
+static inline __attribute__((always_inline)) __m512i cim_qlook8(const __m512i *pg, __m512i n8, __mmask64 upper,
+                                                               const int np2)
+{
+    const __m512i h = _mm512_permutex2var_epi8(pg[0], n8, pg[1]);
+    return np2 > 1 ? _mm512_mask_blend_epi8(upper, h, _mm512_permutex2var_epi8(pg[2], n8, pg[3])) : h;
+}
+
+/* Lanes `in` of v (high bytes vh, low vl) against threshold planes th, tl:
+ * returns the lanes with v > h and adds those with v = h to *amb. */
+static inline __attribute__((always_inline)) __mmask64 cim_qcmp8(__mmask64 in, __m512i vh, __m512i vl, __m512i th,
+                                                                __m512i tl, __mmask64 *amb)
+{
+    const __mmask64 eqh = _mm512_mask_cmpeq_epu8_mask(in, vh, th);
+    *amb |= _mm512_mask_cmpeq_epu8_mask(eqh, vl, tl);
+    return _mm512_mask_cmpgt_epu8_mask(in, vh, th) | _mm512_mask_cmpgt_epu8_mask(eqh, vl, tl);
+}
+
+static inline __attribute__((always_inline)) void cim_qload8(const uint8_t *row, __m512i *pg, const int np2)
+{
+    for (int p = 0; p < 2 * np2; p++)
+        pg[p] = _mm512_load_si512((const void *)(row + 64 * p));
+}
+
+/* Thresholds 2 and up for the lanes in `more` (rare; not inlined). */
+static __attribute__((noinline)) __m512i cim_qmore8(const cim_qtab *t, __m512i vh, __m512i vl, __m512i n8,
+                                                    __mmask64 more, __m512i kmag, __mmask64 *amb)
+{
+    const __mmask64 upper = _mm512_movepi8_mask(n8);
+    for (int j = 2; more && j < t->nthr; j++) {
+        __m512i ph[4], pl[4];
+        cim_qload8(t->planes + (size_t)j * 512, ph, 2);
+        cim_qload8(t->planes + (size_t)j * 512 + 256, pl, 2);
+        more = cim_qcmp8(more, vh, vl, cim_qlook8(ph, n8, upper, 2), cim_qlook8(pl, n8, upper, 2), amb);
+        kmag = _mm512_mask_add_epi8(kmag, more, kmag, _mm512_set1_epi8(1));
+    }
+    return kmag;
+}
+
+/* 64 sums per step (np2 = 1 or 2 pages of 128 entries, a constant in each
+ * caller); returns the sums done. */
+static inline __attribute__((always_inline)) int cim_qsample_vbmi(const cim_qtab *t, const cim_qblock *b,
+                                                                 const int32_t *restrict na, int n,
+                                                                 int8_t *restrict k, const int np2)
+{
+    const __m512i one = _mm512_set1_epi8(1), low7 = _mm512_set1_epi8(0x7f);
+    /* the odd (high) and even (low) bytes of 64 16-bit uniforms in two registers */
+    const __m512i odd = _mm512_add_epi8(_mm512_set1_epi8(1), _mm512_set_epi8(
+        126, 124, 122, 120, 118, 116, 114, 112, 110, 108, 106, 104, 102, 100, 98, 96, 94, 92, 90, 88, 86, 84, 82, 80,
+        78, 76, 74, 72, 70, 68, 66, 64, 62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26, 24,
+        22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0));
+    const __m512i even = _mm512_sub_epi8(odd, one);
+    /* 4 x 4 dword transpose: packus leaves sum 16 g + 4 l + e at byte 16 l + 4 g + e */
+    const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    __m512i h0[4], l0[4], h1[4], l1[4];
+    const int two = t->nthr > 1;
+    cim_qload8(t->planes, h0, np2);
+    cim_qload8(t->planes + 256, l0, np2);
+    cim_qload8(t->planes + (two ? 512 : 0), h1, np2);
+    cim_qload8(t->planes + (two ? 768 : 256), l1, np2);
+    int i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __m512i u0 = _mm512_loadu_si512((const void *)(b->u + i)),
+                      u1 = _mm512_loadu_si512((const void *)(b->u + i + 32));
+        const __m512i uh = _mm512_permutex2var_epi8(u0, odd, u1), ul = _mm512_permutex2var_epi8(u0, even, u1);
+        const __mmask64 pos = _mm512_movepi8_mask(uh);
+        const __m512i neg = _mm512_movm_epi8(~pos);
+        const __m512i vh = _mm512_ternarylogic_epi32(uh, neg, low7, 0x28), vl = _mm512_xor_si512(ul, neg);
+        const __m512i p01 = _mm512_packus_epi32(_mm512_loadu_si512((const void *)(na + i)),
+                                                _mm512_loadu_si512((const void *)(na + i + 16)));
+        const __m512i p23 = _mm512_packus_epi32(_mm512_loadu_si512((const void *)(na + i + 32)),
+                                                _mm512_loadu_si512((const void *)(na + i + 48)));
+        const __m512i n8 = _mm512_permutexvar_epi32(tr, _mm512_packus_epi16(p01, p23));
+        const __mmask64 upper = np2 > 1 ? _mm512_movepi8_mask(n8) : 0;
+        __mmask64 amb = 0;
+        const __mmask64 gt0 = cim_qcmp8(~(__mmask64)0, vh, vl, cim_qlook8(h0, n8, upper, np2),
+                                        cim_qlook8(l0, n8, upper, np2), &amb);
+        const __mmask64 gt1 = two ? cim_qcmp8(gt0, vh, vl, cim_qlook8(h1, n8, upper, np2),
+                                              cim_qlook8(l1, n8, upper, np2), &amb)
+                                  : 0;
+        const __m512i k0 = _mm512_maskz_mov_epi8(gt0, one);
+        __m512i kmag = _mm512_mask_add_epi8(k0, gt1, k0, one);
+        if (gt1 && t->nthr > 2) /* |k| >= 2 somewhere: the further thresholds */
+            kmag = cim_qmore8(t, vh, vl, n8, gt1, kmag, &amb);
+        _mm512_storeu_si512((void *)(k + i), _mm512_mask_sub_epi8(kmag, ~pos, _mm512_setzero_si512(), kmag));
+        while (amb) { /* rare: the lanes whose draw needs V's low bits */
+            const int l = __builtin_ctzll(amb);
+            amb &= amb - 1;
+            k[i + l] = (int8_t)cim_qsample_one(t, b, i + l, na[i + l]);
+        }
+    }
+    return i;
+}
+#endif
+
+/* k[i] = r_i - S_i for i < n (|k| <= CIM_QNOISE_MAXJ fits a byte). */
+static inline void cim_qsample_block(const cim_qtab *t, const cim_qblock *b, const int32_t *restrict na, int n,
+                                     int8_t *restrict k)
 {
     int i = 0;
+#if defined(__AVX512VBMI__)
+    if (t->planes)
+        i = t->namax < 128 ? cim_qsample_vbmi(t, b, na, n, k, 1) : cim_qsample_vbmi(t, b, na, n, k, 2);
+    else
+#endif
 #if defined(__AVX512BW__)
     switch ((t->namax >> 6) + 1) {
-    case 1: i = cim_qsample_avx512(t, b, s, na, n, rn, 1); break;
-    case 2: i = cim_qsample_avx512(t, b, s, na, n, rn, 2); break;
-    case 3: i = cim_qsample_avx512(t, b, s, na, n, rn, 3); break;
-    case 4: i = cim_qsample_avx512(t, b, s, na, n, rn, 4); break;
-    case 5: i = cim_qsample_avx512(t, b, s, na, n, rn, 5); break;
-    case 6: i = cim_qsample_avx512(t, b, s, na, n, rn, 6); break;
-    case 7: i = cim_qsample_avx512(t, b, s, na, n, rn, 7); break;
-    default: i = cim_qsample_avx512(t, b, s, na, n, rn, 8); break;
+    case 1: i = cim_qsample_avx512(t, b, na, n, k, 1); break;
+    case 2: i = cim_qsample_avx512(t, b, na, n, k, 2); break;
+    case 3: i = cim_qsample_avx512(t, b, na, n, k, 3); break;
+    case 4: i = cim_qsample_avx512(t, b, na, n, k, 4); break;
+    case 5: i = cim_qsample_avx512(t, b, na, n, k, 5); break;
+    case 6: i = cim_qsample_avx512(t, b, na, n, k, 6); break;
+    case 7: i = cim_qsample_avx512(t, b, na, n, k, 7); break;
+    default: i = cim_qsample_avx512(t, b, na, n, k, 8); break;
     }
 #endif
     for (; i < n; i++)
-        rn[i] = cim_qsample_one(t, b, i, s[i], na[i]);
+        k[i] = (int8_t)cim_qsample_one(t, b, i, na[i]);
 }
 
 #endif

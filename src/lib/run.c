@@ -407,7 +407,9 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                 cim_adc_counts cnt = {0, 0};
                 cim_adc_row a = {(int32_t)R->adc.qmin, (int32_t)R->adc.qmax, R->adc.t,
                                  sign * cim__pow2(L->ws[i].lo + L->is[j].lo), flip, L->rec_count[j] > 0, R->adc.level,
-                                 R->hist_base, R->adc.digital || (!R->noise && !R->phys && in_range(R, c, i, j)),
+                                 R->hist_base,
+                                 R->adc.digital || (!R->noise && !R->phys && in_range(R, c, i, j)) ||
+                                     (R->qt && L->qinr[((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->nis + (size_t)j]),
                                  NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 int nfail;
                 cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
