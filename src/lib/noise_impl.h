@@ -349,13 +349,12 @@ static inline void cim_noise_recovery_impl(const cim_noise_key *k, const uint64_
 
 /* ---- the ADC-output draw's uniforms (qnoise.h) ---- */
 
-/* Counter word 1 of channel n's block, and where its 16 bits sit: word
- * (n / 16) % 4, half (n / 64) % 2 (qnoise.h). */
-static inline uint32_t cim_qnoise_block(uint32_t n) { return (n >> 7) * 16u + (n & 15u); }
-
+/* Channel n's uniform: block n / 8 (counter word 1), word (n / 2) % 4, the
+ * low half for even n (qnoise.h): a block's 16 bytes, little-endian, are the
+ * uniforms of channels 8b .. 8b + 7 in order. */
 static inline uint16_t cim_qnoise_half(const uint32_t x[4], uint32_t n)
 {
-    return (uint16_t)(x[(n >> 4) & 3u] >> (((n >> 6) & 1u) * 16u));
+    return (uint16_t)(x[(n >> 1) & 3u] >> ((n & 1u) * 16u));
 }
 
 /* The refinement word (V's low 32 bits) of channel n of vector v. */
@@ -371,79 +370,127 @@ static inline uint32_t cim_qnoise_refine(const cim_noise_key *k, uint64_t v, uin
     return c[0];
 }
 
+#if defined(__AVX512F__)
+/* The 16 blocks of a Philox call (word w of lane l in x[w]) as 128 uniforms in
+ * block order: lane l's 16 bytes at uniform 8 l, o[q] holding lanes 4q .. 4q + 3. */
+static inline void cim_qnoise_transpose(const __m512i x[4], __m512i o[4])
+{
+    /* y_j: lane 4q + j's four words at 128-bit lane q */
+    const __m512i t0 = _mm512_unpacklo_epi32(x[0], x[1]), t1 = _mm512_unpackhi_epi32(x[0], x[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(x[2], x[3]), t3 = _mm512_unpackhi_epi32(x[2], x[3]);
+    const __m512i y0 = _mm512_unpacklo_epi64(t0, t2), y1 = _mm512_unpackhi_epi64(t0, t2);
+    const __m512i y2 = _mm512_unpacklo_epi64(t1, t3), y3 = _mm512_unpackhi_epi64(t1, t3);
+    /* [y0.q, y1.q, y2.q, y3.q] */
+#define CIM_QT_OUT(q)                                                                                   \
+    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(y0, y1, (q) * 0x55), _mm512_shuffle_i32x4(y2, y3, (q) * 0x55), 0x88)
+    o[0] = CIM_QT_OUT(0);
+    o[1] = CIM_QT_OUT(1);
+    o[2] = CIM_QT_OUT(2);
+    o[3] = CIM_QT_OUT(3);
+#undef CIM_QT_OUT
+}
+
+static inline void cim_qnoise_store(const __m512i o[4], uint16_t *out)
+{
+    for (int q = 0; q < 4; q++)
+        _mm512_storeu_si512((void *)(out + 32 * q), o[q]);
+}
+#endif
+
 /* The 16-bit uniforms of channels n0 .. n0 + count - 1 of vectors k->vector + r,
- * r < rows, row r at u + r * ldu (k->islice: the input slice). */
+ * r < rows, row r at u + r * ldu (k->islice: the input slice). The work is
+ * the (row, block) pairs of the tile, rows first: each needs one Philox
+ * block, so a narrow tile (a depthwise convolution's one channel, a 16- or
+ * 64-channel layer) draws only the blocks it uses; with AVX-512, 16 pairs per
+ * call, whatever their rows. */
 static inline void cim_qnoise_tile_impl(const cim_noise_key *k, int rows, uint32_t n0, int count, uint16_t *restrict u,
                                         size_t ldu)
 {
+    if (count <= 0)
+        return;
     cim_noise_key ks = *k;
     ks.islice = (k->islice & 0xffu) | CIM_QNOISE_STREAM;
+    uint32_t c[4];
+    cim_noise_ctr(&ks, c);
     const uint32_t key0 = (uint32_t)k->seed, key1 = (uint32_t)(k->seed >> 32), n1 = n0 + (uint32_t)count;
+    const uint32_t b0 = n0 >> 3, nb = ((n1 - 1) >> 3) - b0 + 1;
+    const int total = rows * (int)nb;
 #if defined(__AVX512F__)
-    if (count < 16 && rows > 1) { /* a narrow span: 16 vectors of one channel per call */
-        uint32_t c[4];
-        cim_noise_ctr(&ks, c);
-        for (int r0 = 0; r0 < rows; r0 += 16) {
-            const int nr = rows - r0 < 16 ? rows - r0 : 16;
-            uint32_t v0[16], v2[16];
-            cim_noise_vec16(k, r0, c[2], v0, v2);
-            for (uint32_t n = n0; n < n1; n++) {
-                __m512i x[4] = {_mm512_loadu_si512((const void *)v0), _mm512_set1_epi32((int)cim_qnoise_block(n)),
-                                _mm512_loadu_si512((const void *)v2), _mm512_set1_epi32((int)c[3])};
-                cim_philox16(x, key0, key1);
-                __m512i h = x[(n >> 4) & 3u];
-                if ((n >> 6) & 1u)
-                    h = _mm512_srli_epi32(h, 16);
-                uint16_t o[16];
-                _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi32_epi16(h));
-                for (int l = 0; l < nr; l++)
-                    u[(size_t)(r0 + l) * ldu + (n - n0)] = o[l];
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i c3 = _mm512_set1_epi32((int)c[3]);
+    (void)total;
+    if (nb <= 8) { /* 16 / nbp rows per call, nb of each row's nbp lanes used */
+        const int s2 = nb <= 1 ? 0 : nb <= 2 ? 1 : nb <= 4 ? 2 : 3, nbp = 1 << s2, per = 16 >> s2;
+        /* whole zmm per row: 4 or 8 whole blocks from n0 */
+        const int direct = (nb == 4 || nb == 8) && (n0 & 7u) == 0 && count == 8 * (int)nb;
+        const __m512i lane_row = _mm512_srli_epi32(iota, (unsigned)s2);
+        for (int r0 = 0; r0 < rows; r0 += per) {
+            const uint64_t v = k->vector + (uint64_t)r0;
+            __m512i w0, w2;
+            if ((uint32_t)v <= 0xffffffffu - 15u) { /* no carry into word 2 inside the call */
+                w0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)v), lane_row);
+                w2 = _mm512_set1_epi32((int)((uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u)));
+            } else {
+                uint32_t a0[16], a2[16];
+                for (int l = 0; l < 16; l++) {
+                    const uint64_t vl = v + (uint64_t)(l >> s2);
+                    a0[l] = (uint32_t)vl;
+                    a2[l] = (uint32_t)((vl >> 32) & 0xffffu) | (c[2] & 0xffff0000u);
+                }
+                w0 = _mm512_loadu_si512((const void *)a0);
+                w2 = _mm512_loadu_si512((const void *)a2);
+            }
+            __m512i x[4] = {w0, _mm512_add_epi32(_mm512_set1_epi32((int)b0), _mm512_and_si512(iota, _mm512_set1_epi32(nbp - 1))),
+                            w2, c3};
+            cim_philox16(x, key0, key1);
+            __m512i o[4];
+            cim_qnoise_transpose(x, o);
+            const int nr = rows - r0 < per ? rows - r0 : per;
+            if (direct && nr == per) {
+                const int zr = (int)nb / 4; /* zmm per row */
+                for (int q = 0; q < 4; q++)
+                    _mm512_storeu_si512((void *)(u + (size_t)(r0 + q / zr) * ldu + 32 * (q % zr)), o[q]);
+            } else {
+                uint16_t t[128];
+                cim_qnoise_store(o, t);
+                for (int j = 0; j < nr; j++)
+                    memcpy(u + (size_t)(r0 + j) * ldu, t + 8 * nbp * j + (n0 - 8u * b0), (size_t)count * sizeof(uint16_t));
             }
         }
         return;
     }
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (int r = 0; r < rows; r++) {
-        ks.vector = k->vector + (uint64_t)r;
-        uint32_t c[4];
-        cim_noise_ctr(&ks, c);
+    for (int r = 0; r < rows; r++) { /* 16 blocks of one row per call */
+        const uint64_t v = k->vector + (uint64_t)r;
         uint16_t *ur = u + (size_t)r * ldu;
-        for (uint32_t g = n0 >> 7; g <= (n1 - 1) >> 7; g++) {
-            __m512i x[4] = {_mm512_set1_epi32((int)c[0]), _mm512_add_epi32(_mm512_set1_epi32((int)(g * 16u)), iota),
-                            _mm512_set1_epi32((int)c[2]), _mm512_set1_epi32((int)c[3])};
+        for (uint32_t bg = b0; bg < b0 + nb; bg += 16) {
+            __m512i x[4] = {_mm512_set1_epi32((int)(uint32_t)v), _mm512_add_epi32(_mm512_set1_epi32((int)bg), iota),
+                            _mm512_set1_epi32((int)((uint32_t)((v >> 32) & 0xffffu) | (c[2] & 0xffff0000u))), c3};
             cim_philox16(x, key0, key1);
-            uint16_t tmp[128];
-            const uint32_t lo = g * 128u < n0 ? n0 : g * 128u, hi = g * 128u + 128u > n1 ? n1 : g * 128u + 128u;
-            uint16_t *dst = lo == g * 128u && hi == g * 128u + 128u ? ur + (g * 128u - n0) : tmp;
-            for (int w = 0; w < 4; w++) { /* channels 64 h + 16 w + lane of the group */
-                _mm256_storeu_si256((__m256i *)(dst + 16 * w), _mm512_cvtepi32_epi16(x[w]));
-                _mm256_storeu_si256((__m256i *)(dst + 64 + 16 * w), _mm512_cvtepi32_epi16(_mm512_srli_epi32(x[w], 16)));
+            const uint32_t lo = 8u * bg < n0 ? n0 : 8u * bg, hi = 8u * bg + 128u > n1 ? n1 : 8u * bg + 128u;
+            __m512i o[4];
+            cim_qnoise_transpose(x, o);
+            if (lo == 8u * bg && hi == 8u * bg + 128u)
+                cim_qnoise_store(o, ur + (lo - n0));
+            else {
+                uint16_t t[128];
+                cim_qnoise_store(o, t);
+                memcpy(ur + (lo - n0), t + (lo - 8u * bg), (size_t)(hi - lo) * sizeof(uint16_t));
             }
-            if (dst == tmp)
-                memcpy(ur + (lo - n0), tmp + (lo - g * 128u), (size_t)(hi - lo) * sizeof(uint16_t));
         }
     }
 #else
     for (int r = 0; r < rows; r++) {
         ks.vector = k->vector + (uint64_t)r;
-        uint32_t c[4];
         cim_noise_ctr(&ks, c);
         uint16_t *ur = u + (size_t)r * ldu;
-        for (uint32_t g = n0 >> 7; g <= (n1 - 1) >> 7; g++)
-            for (uint32_t l = 0; l < 16; l++) {
-                uint32_t x[4] = {c[0], g * 16u + l, c[2], c[3]}, done = 0;
-                for (uint32_t q = 0; q < 8; q++) { /* channels 128 g + 16 q + l */
-                    uint32_t n = g * 128u + 16u * q + l;
-                    if (n < n0 || n >= n1)
-                        continue;
-                    if (!done) {
-                        cim_philox4x32_10(x, key0, key1);
-                        done = 1;
-                    }
-                    ur[n - n0] = cim_qnoise_half(x, n);
-                }
-            }
+        for (uint32_t b = b0; b < b0 + nb; b++) {
+            uint32_t x[4] = {c[0], b, c[2], c[3]};
+            cim_philox4x32_10(x, key0, key1);
+            for (uint32_t n = 8u * b < n0 ? n0 : 8u * b; n < n1 && n < 8u * b + 8u; n++)
+                ur[n - n0] = cim_qnoise_half(x, n);
+        }
     }
+    (void)total;
 #endif
 }
 

@@ -19,9 +19,10 @@
  *
  * The draw of a conversion (vector v, channel n, chunk, weight slice, input
  * slice j, phase, layer): Philox4x32-10 with the noise.h counter, islice =
- * j | CIM_QNOISE_STREAM, counter word 1 = (n / 128) * 16 + n % 16; of its four
- * words, word (n / 16) % 4, and of that its low (n / 64 even) or high 16-bit
- * half, is u. The sign is u's top bit (1: k >= 0) and V's top 15 bits are
+ * j | CIM_QNOISE_STREAM, counter word 1 = n / 8; of its four words, word
+ * (n / 2) % 4, and of that its low (n even) or high 16-bit half, is u: a
+ * block's 16 bytes (little-endian) are channels 8b .. 8b + 7 in order, so a
+ * tile of any width draws about count / 8 blocks per vector. The sign is u's top bit (1: k >= 0) and V's top 15 bits are
  * u's low 15 bits when the sign bit is set, their complement when not. V's
  * low 32 bits are drawn only when they matter (V's top bits equal a
  * threshold's, about 2^-15 of draws per threshold in reach): word 0 of the
