@@ -227,6 +227,70 @@ static void test_distribution(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* Tiles of every shape through the ADC stage: rows beyond one group of 32,
+ * rows of one masked step, rows wider than a block (256), tables of one and
+ * two byte pages and of none (the 16-bit lookups); random uniforms with many
+ * threshold ties. Every stage must give the reference stage's sums. */
+static void test_tile_shapes(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { LD = 320, RMAX = 40 };
+    static const int shapes[][2] = {{1, 1}, {3, 63}, {33, 100}, {40, 128}, {2, 300}, {5, 257}};
+    static const int namaxes[] = {100, 200, 400};
+    static int32_t S[RMAX * LD], na[RMAX * LD];
+    static uint16_t u[RMAX * LD];
+    static float z[RMAX * LD];
+    static int64_t acc[RMAX * LD], want[RMAX * LD];
+    static uint16_t fail[RMAX * LD];
+    tu_rng rng = {77};
+    int compared = 0;
+    for (size_t q = 0; q < 3; q++) {
+        cim_qtab *t = NULL;
+        assert_int_equal(cim__qtab_build(ctx, 0.12, namaxes[q], &t), CIM_OK);
+        assert_non_null(t);
+        for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++) {
+            const int rows = shapes[h][0], count = shapes[h][1];
+            for (int i = 0; i < RMAX * LD; i++) {
+                na[i] = tu_range(&rng, 0, namaxes[q]);
+                S[i] = tu_range(&rng, -na[i], na[i]);
+                int j = tu_range(&rng, 0, t->nthr - 1);
+                uint32_t hv = t->hi[(size_t)j * (size_t)t->stride + (size_t)na[i]];
+                u[i] = hv < 0x8000 && i % 7 == 0 ? (uint16_t)((i & 8) ? 0x8000u | hv : ~hv & 0x7fffu)
+                                                 : (uint16_t)tu_range(&rng, 0, 65535);
+            }
+            cim_noise_key k = {3, 1, 5000, 2, 1, 4, 0};
+            for (int s = 0; s < NSTAGES; s++) {
+                const cim_stage *st = tu_stage(stage_names[s]);
+                if (!st)
+                    continue;
+                cim_adc_row a = {-(1 << 24), (1 << 24) - 1, 0, 1, NULL, 0, 0.12, CIM_HIST_NO_PAIRS, 0, NULL, t, u, k, 16};
+                cim_adc_counts cnt = {0, 0};
+                memset(acc, 0, sizeof acc);
+                st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, NULL, NULL, &cnt);
+                if (s == 0)
+                    memcpy(want, acc, sizeof acc);
+                else {
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < count; i++)
+                            if (acc[r * LD + i] != want[r * LD + i])
+                                fail_msg("stage %s namax %d %d x %d: row %d column %d: got %lld, want %lld",
+                                         stage_names[s], namaxes[q], rows, count, r, i, (long long)acc[r * LD + i],
+                                         (long long)want[r * LD + i]);
+                    compared++;
+                }
+                for (int r = 0; r < RMAX; r++) /* nothing written outside the tile */
+                    for (int i = 0; i < LD; i++)
+                        if (r >= rows || i >= count)
+                            assert_true(acc[r * LD + i] == 0);
+            }
+        }
+        cim__qtab_free(ctx, t);
+    }
+    print_message("%d tiles compared with ref\n", compared);
+    cim_ctx_destroy(ctx);
+}
+
 /* cim__qtab_in_range against every N+, N- it covers and the largest |k| of
  * each: it may answer 1 only when every output lands in [qmin, qmax], and
  * with one sign of slice values (Nn = 0: S = N+ + N-; P = 0) exactly. */
@@ -447,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_uniforms_all_stages),
         cmocka_unit_test(test_distribution),
         cmocka_unit_test(test_in_range),
+        cmocka_unit_test(test_tile_shapes),
         cmocka_unit_test(test_refinement),
         cmocka_unit_test(test_layer_in_range),
         cmocka_unit_test(test_layer_vs_normals),

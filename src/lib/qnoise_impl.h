@@ -172,11 +172,13 @@ static __attribute__((noinline)) __m512i cim_qmore8(const cim_qtab *t, __m512i v
     return kmag;
 }
 
-/* 64 sums per step (np2 = 1 or 2 pages of 128 entries, a constant in each
- * caller); returns the sums done. */
-static inline __attribute__((always_inline)) int cim_qsample_vbmi(const cim_qtab *t, const cim_qblock *b,
-                                                                 const int32_t *restrict na, int n,
-                                                                 int8_t *restrict k, const int np2)
+/* rows x n sums, 64 per step (the last of a row masked), the table pages
+ * loaded once (np2 = 1 or 2 pages of 128 entries, a constant in each caller):
+ * row r's uniforms at b->u + r ld, its vector b->v0 + r, N+ + N- at na + r ld,
+ * k at k + r ldk. */
+static inline __attribute__((always_inline)) void cim_qsample_vbmi(const cim_qtab *t, const cim_qblock *b, int rows,
+                                                                  const int32_t *restrict na, size_t ld, int n,
+                                                                  int8_t *restrict k, size_t ldk, const int np2)
 {
     const __m512i one = _mm512_set1_epi8(1), low7 = _mm512_set1_epi8(0x7f);
     /* the odd (high) and even (low) bytes of 64 16-bit uniforms in two registers */
@@ -193,65 +195,89 @@ static inline __attribute__((always_inline)) int cim_qsample_vbmi(const cim_qtab
     cim_qload8(t->planes + 256, l0, np2);
     cim_qload8(t->planes + (two ? 512 : 0), h1, np2);
     cim_qload8(t->planes + (two ? 768 : 256), l1, np2);
-    int i = 0;
-    for (; i + 64 <= n; i += 64) {
-        const __m512i u0 = _mm512_loadu_si512((const void *)(b->u + i)),
-                      u1 = _mm512_loadu_si512((const void *)(b->u + i + 32));
-        const __m512i uh = _mm512_permutex2var_epi8(u0, odd, u1), ul = _mm512_permutex2var_epi8(u0, even, u1);
-        const __mmask64 pos = _mm512_movepi8_mask(uh);
-        const __m512i neg = _mm512_movm_epi8(~pos);
-        const __m512i vh = _mm512_ternarylogic_epi32(uh, neg, low7, 0x28), vl = _mm512_xor_si512(ul, neg);
-        const __m512i p01 = _mm512_packus_epi32(_mm512_loadu_si512((const void *)(na + i)),
-                                                _mm512_loadu_si512((const void *)(na + i + 16)));
-        const __m512i p23 = _mm512_packus_epi32(_mm512_loadu_si512((const void *)(na + i + 32)),
-                                                _mm512_loadu_si512((const void *)(na + i + 48)));
-        const __m512i n8 = _mm512_permutexvar_epi32(tr, _mm512_packus_epi16(p01, p23));
-        const __mmask64 upper = np2 > 1 ? _mm512_movepi8_mask(n8) : 0;
-        __mmask64 amb = 0;
-        const __mmask64 gt0 = cim_qcmp8(~(__mmask64)0, vh, vl, cim_qlook8(h0, n8, upper, np2),
-                                        cim_qlook8(l0, n8, upper, np2), &amb);
-        const __mmask64 gt1 = two ? cim_qcmp8(gt0, vh, vl, cim_qlook8(h1, n8, upper, np2),
-                                              cim_qlook8(l1, n8, upper, np2), &amb)
-                                  : 0;
-        const __m512i k0 = _mm512_maskz_mov_epi8(gt0, one);
-        __m512i kmag = _mm512_mask_add_epi8(k0, gt1, k0, one);
-        if (gt1 && t->nthr > 2) /* |k| >= 2 somewhere: the further thresholds */
-            kmag = cim_qmore8(t, vh, vl, n8, gt1, kmag, &amb);
-        _mm512_storeu_si512((void *)(k + i), _mm512_mask_sub_epi8(kmag, ~pos, _mm512_setzero_si512(), kmag));
-        while (amb) { /* rare: the lanes whose draw needs V's low bits */
-            const int l = __builtin_ctzll(amb);
-            amb &= amb - 1;
-            k[i + l] = (int8_t)cim_qsample_one(t, b, i + l, na[i + l]);
+    for (int r = 0; r < rows; r++) {
+        cim_qblock br = *b;
+        br.u = b->u + (size_t)r * ld;
+        br.v0 = b->v0 + (uint64_t)r;
+        const int32_t *restrict nr = na + (size_t)r * ld;
+        int8_t *restrict kr = k + (size_t)r * ldk;
+        for (int i = 0; i < n; i += 64) {
+            const int left = n - i;
+            const __mmask64 valid = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
+#define CIM_M16(q) ((__mmask16)(valid >> (16 * (q))))
+#define CIM_M32(q) ((__mmask32)(valid >> (32 * (q))))
+            const __m512i u0 = _mm512_maskz_loadu_epi16(CIM_M32(0), (const void *)(br.u + i)),
+                          u1 = _mm512_maskz_loadu_epi16(CIM_M32(1), (const void *)(br.u + i + 32));
+            const __m512i uh = _mm512_permutex2var_epi8(u0, odd, u1), ul = _mm512_permutex2var_epi8(u0, even, u1);
+            const __mmask64 pos = _mm512_movepi8_mask(uh);
+            const __m512i neg = _mm512_movm_epi8(~pos);
+            const __m512i vh = _mm512_ternarylogic_epi32(uh, neg, low7, 0x28), vl = _mm512_xor_si512(ul, neg);
+            const __m512i p01 = _mm512_packus_epi32(_mm512_maskz_loadu_epi32(CIM_M16(0), (const void *)(nr + i)),
+                                                    _mm512_maskz_loadu_epi32(CIM_M16(1), (const void *)(nr + i + 16)));
+            const __m512i p23 = _mm512_packus_epi32(_mm512_maskz_loadu_epi32(CIM_M16(2), (const void *)(nr + i + 32)),
+                                                    _mm512_maskz_loadu_epi32(CIM_M16(3), (const void *)(nr + i + 48)));
+#undef CIM_M16
+#undef CIM_M32
+            const __m512i n8 = _mm512_permutexvar_epi32(tr, _mm512_packus_epi16(p01, p23));
+            const __mmask64 upper = np2 > 1 ? _mm512_movepi8_mask(n8) : 0;
+            __mmask64 amb = 0;
+            const __mmask64 gt0 = cim_qcmp8(valid, vh, vl, cim_qlook8(h0, n8, upper, np2),
+                                            cim_qlook8(l0, n8, upper, np2), &amb);
+            const __mmask64 gt1 = two ? cim_qcmp8(gt0, vh, vl, cim_qlook8(h1, n8, upper, np2),
+                                                  cim_qlook8(l1, n8, upper, np2), &amb)
+                                      : 0;
+            const __m512i k0 = _mm512_maskz_mov_epi8(gt0, one);
+            __m512i kmag = _mm512_mask_add_epi8(k0, gt1, k0, one);
+            if (gt1 && t->nthr > 2) /* |k| >= 2 somewhere: the further thresholds */
+                kmag = cim_qmore8(t, vh, vl, n8, gt1, kmag, &amb);
+            _mm512_mask_storeu_epi8((void *)(kr + i), valid, _mm512_mask_sub_epi8(kmag, ~pos, _mm512_setzero_si512(), kmag));
+            while (amb) { /* rare: the lanes whose draw needs V's low bits */
+                const int l = __builtin_ctzll(amb);
+                amb &= amb - 1;
+                kr[i + l] = (int8_t)cim_qsample_one(t, &br, i + l, nr[i + l]);
+            }
         }
     }
-    return i;
 }
 #endif
 
-/* k[i] = r_i - S_i for i < n (|k| <= CIM_QNOISE_MAXJ fits a byte). */
-static inline void cim_qsample_block(const cim_qtab *t, const cim_qblock *b, const int32_t *restrict na, int n,
-                                     int8_t *restrict k)
+/* k = r - S (|k| <= CIM_QNOISE_MAXJ fits a byte) of rows x n sums: row r's
+ * uniforms at b->u + r ld, its vector b->v0 + r (b->vstep, b->cstep: along
+ * the row), N+ + N- at na + r ld, k at k + r ldk. */
+static inline void cim_qsample_tile(const cim_qtab *t, const cim_qblock *b, int rows, const int32_t *restrict na,
+                                    size_t ld, int n, int8_t *restrict k, size_t ldk)
 {
-    int i = 0;
 #if defined(__AVX512VBMI__)
-    if (t->planes)
-        i = t->namax < 128 ? cim_qsample_vbmi(t, b, na, n, k, 1) : cim_qsample_vbmi(t, b, na, n, k, 2);
-    else
-#endif
-#if defined(__AVX512BW__)
-    switch ((t->namax >> 6) + 1) {
-    case 1: i = cim_qsample_avx512(t, b, na, n, k, 1); break;
-    case 2: i = cim_qsample_avx512(t, b, na, n, k, 2); break;
-    case 3: i = cim_qsample_avx512(t, b, na, n, k, 3); break;
-    case 4: i = cim_qsample_avx512(t, b, na, n, k, 4); break;
-    case 5: i = cim_qsample_avx512(t, b, na, n, k, 5); break;
-    case 6: i = cim_qsample_avx512(t, b, na, n, k, 6); break;
-    case 7: i = cim_qsample_avx512(t, b, na, n, k, 7); break;
-    default: i = cim_qsample_avx512(t, b, na, n, k, 8); break;
+    if (t->planes) {
+        if (t->namax < 128)
+            cim_qsample_vbmi(t, b, rows, na, ld, n, k, ldk, 1);
+        else
+            cim_qsample_vbmi(t, b, rows, na, ld, n, k, ldk, 2);
+        return;
     }
 #endif
-    for (; i < n; i++)
-        k[i] = (int8_t)cim_qsample_one(t, b, i, na[i]);
+    for (int r = 0; r < rows; r++) {
+        cim_qblock br = *b;
+        br.u = b->u + (size_t)r * ld;
+        br.v0 = b->v0 + (uint64_t)r;
+        const int32_t *restrict nr = na + (size_t)r * ld;
+        int8_t *restrict kr = k + (size_t)r * ldk;
+        int i = 0;
+#if defined(__AVX512BW__)
+        switch ((t->namax >> 6) + 1) {
+        case 1: i = cim_qsample_avx512(t, &br, nr, n, kr, 1); break;
+        case 2: i = cim_qsample_avx512(t, &br, nr, n, kr, 2); break;
+        case 3: i = cim_qsample_avx512(t, &br, nr, n, kr, 3); break;
+        case 4: i = cim_qsample_avx512(t, &br, nr, n, kr, 4); break;
+        case 5: i = cim_qsample_avx512(t, &br, nr, n, kr, 5); break;
+        case 6: i = cim_qsample_avx512(t, &br, nr, n, kr, 6); break;
+        case 7: i = cim_qsample_avx512(t, &br, nr, n, kr, 7); break;
+        default: i = cim_qsample_avx512(t, &br, nr, n, kr, 8); break;
+        }
+#endif
+        for (; i < n; i++)
+            kr[i] = (int8_t)cim_qsample_one(t, &br, i, nr[i]);
+    }
 }
 
 #endif
