@@ -65,6 +65,20 @@ for noise in 0 0.06; do
 done
 "$CIMSIM" mvm --config raella --noise 0.06 --seed 6 --weights "$W" --inputs "$X" --out "$T/P3.npy" &&
     ! "$HELPER" same "$T/P1.npy" "$T/P3.npy" && ok || bad "another seed gave the same bits"
+# --normal-noise: isaac's ADC-output draw gives way to Box-Muller normals (other
+# bits, the same on every kernel); raella always draws normals (same bits)
+"$CIMSIM" mvm --config isaac --noise 0.06 --seed 5 --kernel ref --weights "$W" --inputs "$X" --out "$T/I1.npy" &&
+    "$CIMSIM" mvm --config isaac --noise 0.06 --seed 5 --kernel ref --normal-noise --weights "$W" --inputs "$X" --out "$T/I2.npy" &&
+    ! "$HELPER" same "$T/I1.npy" "$T/I2.npy" && ok || bad "isaac --normal-noise gave the ADC-output draw's bits"
+for k in $("$CIMSIM" version | sed -n 's/^kernels://p'); do
+    case $k in *unsupported*) continue ;; esac
+    "$CIMSIM" mvm --config isaac --noise 0.06 --seed 5 --kernel "$k" --normal-noise --threads 2 --weights "$W" --inputs "$X" --out "$T/I3.npy" &&
+        "$HELPER" same "$T/I2.npy" "$T/I3.npy" && ok || bad "isaac --normal-noise kernel $k differs from ref"
+done
+"$CIMSIM" mvm --config raella --noise 0.06 --seed 5 --normal-noise --weights "$W" --inputs "$X" --out "$T/P4.npy" &&
+    "$HELPER" same "$T/P1.npy" "$T/P4.npy" && ok || bad "raella --normal-noise changed the bits"
+"$CIMSIM" mvm --help | grep -q -- "--normal-noise" && "$CIMSIM" eval --help | grep -q -- "--normal-noise" && ok ||
+    bad "--help does not teach --normal-noise"
 
 # 4. bad inputs
 rm -f "$T/P.npy"

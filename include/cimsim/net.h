@@ -40,6 +40,7 @@ typedef struct cim_eval_options {
     uint64_t limit;       /* evaluate the first `limit` samples; 0 = all */
     int batch;            /* samples per graph run (default 64) */
     int histogram;        /* fill column-sum histograms (default 1) */
+    int normal_noise;     /* nonzero: Box-Muller normals everywhere (cim_run_options.normal_noise) */
     int progress;         /* nonzero: a progress bar on stderr */
     const struct cim_plan *plan; /* per-layer weight slicings and centers (cimsim/compile.h), or NULL */
     int analog_only;      /* nonzero: do not run the digital reference (to time the analog run

@@ -11,7 +11,7 @@ static const char usage[] =
     "                   [--arch A[,B...]] [--noise E] [--seed S] [--threads T]\n"
     "                   [--batch B] [--plan P.json] [--json OUT] [--csv OUT] [--progress]\n"
     "                   [--no-histogram] [--energy SPEC[,SPEC...]] [--hw NAME|FILE]\n"
-    "                   [--analog-breakdown] [--analog-only]\n"
+    "                   [--analog-breakdown] [--analog-only] [--normal-noise]\n"
     "                   [--dump-layer NAME --dump-dir DIR]\n"
     "\n"
     "Runs every sample through the model twice: digitally with the exact integer\n"
@@ -38,6 +38,11 @@ static const char usage[] =
     "                   overrides under `layers:` (docs/config.md)\n"
     "  --noise E        gaussian_colsum noise of level E on every layer (e.g. 0.04)\n"
     "  --seed S         noise seed (default: the config's)\n"
+    "  --normal-noise   draw the noise as Box-Muller normals added before the ADC\n"
+    "                   everywhere; by default layers whose N+ + N- is at most 511\n"
+    "                   (ISAAC-like) draw the ADC's output directly (docs/noise.md):\n"
+    "                   the same distribution, other bits, faster\n"
+
     "  --threads T      worker threads (default: all cores)\n"
     "  --batch B        samples per graph run (default 64; results do not depend on it)\n"
     "  --plan P.json    per-layer weight slicings and centers from `cimsim compile`\n"
@@ -253,7 +258,7 @@ int cli_eval(int argc, char **argv)
     const char *json = NULL, *csv = NULL, *noise_s = NULL, *seed_s = NULL, *plan_path = NULL, *v;
     const char *energy_s = NULL, *hw_s = NULL, *dump_layer = NULL, *dump_dir = NULL;
     long limit = 0, threads = 0, batch = 64;
-    int progress = 0, hist = 1, err = 0, breakdown = 0, analog_only = 0, dumped = 0;
+    int progress = 0, hist = 1, err = 0, breakdown = 0, analog_only = 0, dumped = 0, normal_noise = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             fputs(usage, stdout);
@@ -301,6 +306,8 @@ int cli_eval(int argc, char **argv)
             breakdown = 1;
         } else if (cli_flag(argv, i, "--analog-only")) {
             analog_only = 1;
+        } else if (cli_flag(argv, i, "--normal-noise")) {
+            normal_noise = 1;
         } else {
             if (!err)
                 cli_error("eval", "unknown option '%s' (see cimsim eval --help)", argv[i]);
@@ -419,6 +426,7 @@ int cli_eval(int argc, char **argv)
         o.limit = (uint64_t)limit;
         o.batch = (int)batch;
         o.histogram = hist;
+        o.normal_noise = normal_noise;
         o.analog_only = analog_only;
         o.dump_layer = dump_layer;
         o.dump_dir = dump_dir;

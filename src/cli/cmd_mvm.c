@@ -9,7 +9,7 @@
 static const char usage[] =
     "usage: cimsim mvm --config CFG --weights W.npy --inputs X.npy --out P.npy\n"
     "                  [--stats S.json] [--threads T] [--kernel NAME] [--noise E] [--seed S]\n"
-    "                  [--progress] [--verbose]\n"
+    "                  [--normal-noise] [--progress] [--verbose]\n"
     "\n"
     "Computes psum[m][n] = sum_k (X[m][k] - zx) * W[k][n] through the simulated crossbar:\n"
     "weights sliced into cells, inputs into DAC cycles, every column sum through the ADC\n"
@@ -30,6 +30,10 @@ static const char usage[] =
     "                   through PCIe; bench/cuda.sh measures it)\n"
     "  --noise E        turn on gaussian_colsum noise with level E (overrides the config)\n"
     "  --seed S         noise seed (overrides the config)\n"
+    "  --normal-noise   draw the noise as Box-Muller normals added before the ADC\n"
+    "                   everywhere; by default layers whose N+ + N- is at most 511\n"
+    "                   (ISAAC-like) draw the ADC's output directly (docs/noise.md):\n"
+    "                   the same distribution, other bits, faster\n"
     "  --progress       show progress even when stderr is not a terminal\n"
     "  --verbose        log the kernel and a one-line summary\n"
     "\n"
@@ -42,7 +46,7 @@ int cli_mvm(int argc, char **argv)
     const char *cfg_spec = NULL, *wpath = NULL, *xpath = NULL, *out = NULL, *stats_path = NULL,
                *kernel = NULL, *noise_s = NULL, *seed_s = NULL;
     long threads = 0;
-    int err = 0, progress = 0, verbose = 0;
+    int err = 0, progress = 0, verbose = 0, normal_noise = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
@@ -69,6 +73,8 @@ int cli_mvm(int argc, char **argv)
                 return 2;
         } else if (cli_flag(argv, i, "--progress"))
             progress = 1;
+        else if (cli_flag(argv, i, "--normal-noise"))
+            normal_noise = 1;
         else if (cli_flag(argv, i, "--verbose"))
             verbose = 1;
         else if (!err) {
@@ -130,6 +136,7 @@ int cli_mvm(int argc, char **argv)
     cim_run_options ro;
     cim_run_options_default(&ro);
     ro.histogram = stats_path != NULL; /* only S.json shows it */
+    ro.normal_noise = normal_noise;
     ro.progress = cli_progress_cb;
     ro.progress_ud = &prog;
     st = cim_layer_run(ctx, layer, X.data, M, P, stats, &ro);

@@ -135,6 +135,7 @@ static cim_status analog_mvm(void *ud, const nn_graph *g, const nn_mvm_args *m)
     cim_run_options_default(&o);
     o.vector_offset = a->sample_offset * (uint64_t)m->rows_per_sample;
     o.histogram = a->histogram;
+    o.normal_noise = a->normal_noise;
     cim_stats s;
     st = cim_layer_run(a->ctx, L->layer, m->x, m->M, m->psum, &s, &o);
     if (st != CIM_OK) {

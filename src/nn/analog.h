@@ -34,6 +34,7 @@ typedef struct nn_analog {
     nn_analog_layer *layers;
     uint64_t sample_offset;    /* global index of the current batch's first sample */
     int histogram;             /* fill the column-sum histogram */
+    int normal_noise;          /* cim_run_options.normal_noise */
     const struct cim_plan *plan; /* compiled slicings and centers, or NULL */
     const char *dump_layer;    /* node name to dump (nn_analog_dump_check), or NULL */
     const char *dump_dir;

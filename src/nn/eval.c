@@ -213,7 +213,7 @@ typedef struct {
 } worker;
 
 static cim_status worker_init(cim_ctx *parent, const cim_net *net, const cim_arch *arch, const nn_preproc *pp,
-                              int batch, int nmap, int histogram, const cim_plan *plan, worker *w)
+                              int batch, int nmap, const cim_eval_options *o, worker *w)
 {
     cim_ctx_options co;
     cim_ctx_options_default(&co);
@@ -233,8 +233,9 @@ static cim_status worker_init(cim_ctx *parent, const cim_net *net, const cim_arc
         (st = nn_set_batch(w->ref, batch)) != CIM_OK || (st = nn_set_batch(w->ana, batch)) != CIM_OK ||
         (st = nn_analog_attach(ctx, w->ana, arch, &w->an)) != CIM_OK)
         return st;
-    w->an->histogram = histogram;
-    w->an->plan = plan;
+    w->an->histogram = o->histogram;
+    w->an->normal_noise = o->normal_noise;
+    w->an->plan = o->plan;
     w->cur = batch;
     w->buf = cim__malloc(ctx, (size_t)pp->sample_elems * nn_dtype_size(pp->dtype) * (size_t)batch);
     w->outs = cim__calloc(ctx, 2 * (size_t)w->ref->n_outputs, sizeof *w->outs);
@@ -345,7 +346,7 @@ static cim_status eval_loop(cim_net *net, const cim_arch *arch, nn_dataset *ds, 
         return CIM_ERR_NOMEM;
     cim_status st = CIM_OK;
     for (int t = 0; t < T && st == CIM_OK; t++)
-        if ((st = worker_init(ctx, net, arch, pp, batch, nmap, o->histogram, o->plan, &ws[t])) != CIM_OK && ws[t].ctx) {
+        if ((st = worker_init(ctx, net, arch, pp, batch, nmap, o, &ws[t])) != CIM_OK && ws[t].ctx) {
             char msg[CIM_ERRMSG_SIZE];
             snprintf(msg, sizeof msg, "%s", cim_ctx_errmsg(ws[t].ctx));
             cim__err(ctx, st, "%s", msg[0] ? msg : "out of memory");
