@@ -254,17 +254,24 @@ static inline void cim_noise_cols_impl(const cim_noise_key *k, int rows, uint32_
             uint32_t o[4][16];
             for (int w = 0; w < 4; w++)
                 _mm512_storeu_si512((void *)o[w], x[w]);
-            float ra[16], rb[16], ca[16], sa[16], cb[16], sb[16];
-            for (int l = 0; l < 16; l++) {
-                ra[l] = cim_det_radiusf(o[0][l]);
-                rb[l] = cim_det_radiusf(o[2][l]);
-            }
-            for (int l = 0; l < 16; l++) {
-                cim_det_sincosf_turn(o[1][l], &ca[l], &sa[l]);
-                cim_det_sincosf_turn(o[3][l], &cb[l], &sb[l]);
-            }
             const uint32_t lo = 4 * g < n0 ? n0 : 4 * g, hi = 4 * g + 3 < n0 + (uint32_t)count - 1 ? 4 * g + 3
                                                                                                  : n0 + (uint32_t)count - 1;
+            /* only the Box-Muller pairs the span uses: words (0, 1) give channels
+             * 4g, 4g + 1, words (2, 3) 4g + 2, 4g + 3 (a one-channel tile needs one) */
+            const int need_a = (lo & 2u) == 0, need_b = (hi & 2u) != 0;
+            float ra[16], rb[16], ca[16], sa[16], cb[16], sb[16];
+            if (need_a) {
+                for (int l = 0; l < 16; l++)
+                    ra[l] = cim_det_radiusf(o[0][l]);
+                for (int l = 0; l < 16; l++)
+                    cim_det_sincosf_turn(o[1][l], &ca[l], &sa[l]);
+            }
+            if (need_b) {
+                for (int l = 0; l < 16; l++)
+                    rb[l] = cim_det_radiusf(o[2][l]);
+                for (int l = 0; l < 16; l++)
+                    cim_det_sincosf_turn(o[3][l], &cb[l], &sb[l]);
+            }
             for (uint32_t ch = lo; ch <= hi; ch++) {
                 float *zc = z + (ch - n0) + (size_t)r0 * ldz;
                 const float *rad = (ch & 2) ? rb : ra;
@@ -453,8 +460,13 @@ static inline void cim_qnoise_tile_impl(const cim_noise_key *k, int rows, uint32
             } else {
                 uint16_t t[128];
                 cim_qnoise_store(o, t);
-                for (int j = 0; j < nr; j++)
-                    memcpy(u + (size_t)(r0 + j) * ldu, t + 8 * nbp * j + (n0 - 8u * b0), (size_t)count * sizeof(uint16_t));
+                const uint16_t *src = t + (n0 - 8u * b0);
+                if (count == 1) /* a one-channel tile (depthwise): no copy call per row */
+                    for (int j = 0; j < nr; j++)
+                        u[(size_t)(r0 + j) * ldu] = src[8 * nbp * j];
+                else
+                    for (int j = 0; j < nr; j++)
+                        memcpy(u + (size_t)(r0 + j) * ldu, src + 8 * nbp * j, (size_t)count * sizeof(uint16_t));
             }
         }
         return;
