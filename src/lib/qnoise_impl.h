@@ -21,6 +21,15 @@ typedef struct cim_qblock {
     int vstep, cstep;
 } cim_qblock;
 
+/* Row r of a tile's block: its uniforms at b->u + r ld, its vector b->v0 + r. */
+static inline cim_qblock cim_qblock_row(const cim_qblock *b, int r, size_t ld)
+{
+    cim_qblock br = *b;
+    br.u = b->u + (size_t)r * ld;
+    br.v0 = b->v0 + (uint64_t)r;
+    return br;
+}
+
 /* k = r - S for one sum (qnoise.h), refinement word drawn when needed. */
 static inline int32_t cim_qsample_one(const cim_qtab *t, const cim_qblock *b, int i, int32_t na)
 {
@@ -196,9 +205,7 @@ static inline __attribute__((always_inline)) void cim_qsample_vbmi(const cim_qta
     cim_qload8(t->planes + (two ? 512 : 0), h1, np2);
     cim_qload8(t->planes + (two ? 768 : 256), l1, np2);
     for (int r = 0; r < rows; r++) {
-        cim_qblock br = *b;
-        br.u = b->u + (size_t)r * ld;
-        br.v0 = b->v0 + (uint64_t)r;
+        const cim_qblock br = cim_qblock_row(b, r, ld);
         const int32_t *restrict nr = na + (size_t)r * ld;
         int8_t *restrict kr = k + (size_t)r * ldk;
         for (int i = 0; i < n; i += 64) {
@@ -257,9 +264,7 @@ static inline void cim_qsample_tile(const cim_qtab *t, const cim_qblock *b, int 
     }
 #endif
     for (int r = 0; r < rows; r++) {
-        cim_qblock br = *b;
-        br.u = b->u + (size_t)r * ld;
-        br.v0 = b->v0 + (uint64_t)r;
+        const cim_qblock br = cim_qblock_row(b, r, ld);
         const int32_t *restrict nr = na + (size_t)r * ld;
         int8_t *restrict kr = k + (size_t)r * ldk;
         int i = 0;
