@@ -21,6 +21,7 @@
 #include <string.h>
 #include "testutil.h"
 #include "kernels/kernel.h"
+#include "kernels/stage.h"
 #ifdef CIMSIM_HAVE_CUDA
 #include "kernels/cuda.h"
 #endif
@@ -373,6 +374,37 @@ static void test_kernel_list(void **state)
     for (int i = 0; list[i]; i++)
         print_message("kernel %-11s %s\n", list[i]->name,
                       list[i]->supported() ? "supported on this CPU" : "NOT supported on this CPU (tests skipped)");
+    /* the stages: every one listed once, ref first and always supported; a
+     * context on a kernel runs the stage of its ISA, the best one this CPU has */
+    const cim_stage *const *st = cim_stage_list();
+    assert_non_null(st[0]);
+    assert_ptr_equal(st[0], &cim_stage_ref);
+    assert_true(st[0]->supported());
+    int nst = 0;
+    for (; st[nst]; nst++) {
+        assert_non_null(st[nst]->adc_tile);
+        assert_non_null(st[nst]->qnoise_tile);
+        print_message("stage  %-11s %s\n", st[nst]->name, st[nst]->supported() ? "supported on this CPU" : "NOT supported");
+    }
+#ifdef CIMSIM_HAVE_X86_KERNELS
+    assert_int_equal(nst, 4);
+#endif
+    for (int i = 0; list[i]; i++) {
+        if (!list[i]->supported() || strcmp(list[i]->name, "cuda") == 0)
+            continue;
+        cim_ctx *ctx = tu_ctx_with(list[i]->name, 1);
+        const char *sn = cim_ctx_stage_name(ctx);
+        const cim_stage *want = cim_stage_for(list[i]->name);
+        assert_string_equal(sn, want->name);
+        assert_true(want->supported());
+#ifdef CIMSIM_HAVE_X86_KERNELS
+        if (strcmp(list[i]->name, "avx512vnni") == 0) /* VBMI's stage where the CPU has it */
+            assert_string_equal(sn, cim_stage_avx512vbmi.supported() ? "avx512vbmi" : "avx512");
+        else
+#endif
+            assert_string_equal(sn, list[i]->name);
+        cim_ctx_destroy(ctx);
+    }
 }
 
 #ifdef CIMSIM_HAVE_CUDA

@@ -57,6 +57,10 @@ const char *cim_ctx_errmsg(const cim_ctx *ctx);
 /* Name of the column-sum kernel in use ("ref", "avx2", "avx512vnni", "cuda"). */
 const char *cim_ctx_kernel_name(const cim_ctx *ctx);
 
+/* Name of the ADC and noise stages in use, compiled for the kernel's ISA
+ * ("ref", "avx2", "avx512", "avx512vbmi"; the same bits on every one). */
+const char *cim_ctx_stage_name(const cim_ctx *ctx);
+
 /* Number of threads runs will use (resolved, >= 1). */
 int cim_ctx_threads(const cim_ctx *ctx);
 

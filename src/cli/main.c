@@ -25,7 +25,8 @@ static const char usage[] =
     "\n"
     "The arithmetic is fixed bit for bit in docs/semantics.md; configs in docs/config.md.\n"
     "Environment: CIMSIM_KERNEL=ref|avx2|avx512vnni forces a kernel, CIMSIM_KERNEL_DEBUG=1\n"
-    "logs the choice, OMP_NUM_THREADS sets the default thread count.\n"
+    "logs the choice (and the ADC/noise stages that go with it; `cimsim version` lists\n"
+    "both), OMP_NUM_THREADS sets the default thread count.\n"
     "\n"
     "example (the bundled 512x512 layer under ISAAC and RAELLA):\n"
     "  cimsim compare --configs isaac,raella-nospec,raella,zero-offset\n";
@@ -36,7 +37,8 @@ static int version(void)
     printf("cimsim %s\nkernels:", cim_version());
     for (const char *const *k = cim_kernel_names(); *k; k++)
         printf(" %s%s", *k, cim_kernel_supported(*k) == 1 ? "" : "(unsupported-here)");
-    printf("\nchosen: %s, %d threads\n", ctx ? cim_ctx_kernel_name(ctx) : "?", ctx ? cim_ctx_threads(ctx) : 0);
+    printf("\nchosen: %s (stages %s), %d threads\n", ctx ? cim_ctx_kernel_name(ctx) : "?",
+           ctx ? cim_ctx_stage_name(ctx) : "?", ctx ? cim_ctx_threads(ctx) : 0);
     cim_ctx_destroy(ctx);
     return ctx ? 0 : 1;
 }

@@ -238,6 +238,8 @@ const char *cim_ctx_errmsg(const cim_ctx *ctx) { return ctx ? ctx->errmsg : "no 
 
 const char *cim_ctx_kernel_name(const cim_ctx *ctx) { return ctx->kernel->name; }
 
+const char *cim_ctx_stage_name(const cim_ctx *ctx) { return ctx->stage->name; }
+
 int cim_ctx_threads(const cim_ctx *ctx) { return ctx->threads; }
 
 cim_status cim_ctx_set_threads(cim_ctx *ctx, int threads)
