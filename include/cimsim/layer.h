@@ -80,7 +80,7 @@ typedef struct cim_run_options {
                                the integer path; this exists so tests can prove it) */
     int normal_noise;       /* nonzero: draw gaussian_colsum as Box-Muller normals added before
                                the ADC even where cimsim draws the ADC's output directly
-                               (ISAAC-like layers, docs/noise.md): the same distribution,
+                               (ISAAC-like layers, docs/decisions.md): the same distribution,
                                other bits, slower. The physical path always draws normals. */
     cim_progress_fn progress;
     void *progress_ud;

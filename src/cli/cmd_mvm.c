@@ -32,7 +32,7 @@ static const char usage[] =
     "  --seed S         noise seed (overrides the config)\n"
     "  --normal-noise   draw the noise as Box-Muller normals added before the ADC\n"
     "                   everywhere; by default layers whose N+ + N- is at most 511\n"
-    "                   (ISAAC-like) draw the ADC's output directly (docs/noise.md):\n"
+    "                   (ISAAC-like) draw the ADC's output directly (docs/decisions.md):\n"
     "                   the same distribution, other bits, faster\n"
     "  --progress       show progress even when stderr is not a terminal\n"
     "  --verbose        log the kernel and a one-line summary\n"
