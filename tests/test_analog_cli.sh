@@ -7,26 +7,12 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-analog-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init analog
 M=$SRC/models/lenet5.onnx
 W=$SRC/data/layer512/W.npy
 X=$SRC/data/layer512/X.npy
 
-# expect_fail NAME NEEDLE CMD...: non-zero exit and NEEDLE in stderr
-expect_fail() {
-    name=$1; needle=$2; shift 2
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ $rc -eq 0 ]; then bad "$name: exit 0"; return; fi
-    if ! grep -q -- "$needle" "$T/err"; then bad "$name: stderr lacks '$needle':"; cat "$T/err"; return; fi
-    if grep -qi "sanitizer\|segmentation\|core dumped" "$T/err"; then bad "$name: crashed"; return; fi
-    ok
-}
 
 # 1. an arch with an analog block (base and per layer) loads and runs
 cat > "$T/an.yaml" <<'Y'
@@ -101,5 +87,4 @@ fi
     && ! grep -q analog_breakdown "$T/r.json" && ok || bad "breakdown of an arch without models"
 "$CIMSIM" eval --help | grep -q -- "--analog-breakdown" && ok || bad "eval --help lacks --analog-breakdown"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+cli_finish test_analog_cli

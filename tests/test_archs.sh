@@ -7,12 +7,8 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-archs-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init archs
 
 cd "$T" || exit 1   # presets must not depend on the working directory
 
@@ -47,5 +43,4 @@ grep -q '"adc_converts": 0,' "$T/S.json" && grep -q '"digital_reads": [1-9]' "$T
 "$CIMSIM" mvm --config digital-cim --noise 0.04 --weights "$W" --inputs "$X" --out "$T/P.npy" 2> "$T/err"
 [ $? -ne 0 ] && grep -q "noise" "$T/err" && ok || bad "digital-cim with noise: no error"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+cli_finish test_archs

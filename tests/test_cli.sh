@@ -6,12 +6,8 @@ set -u
 CIMSIM=$1
 HELPER=$2
 SRC=$3
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-cli-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init cli
 
 # expect_fail NAME NEEDLE CMD...: non-zero exit, NEEDLE in stderr, no $T/P.npy
 expect_fail() {
@@ -170,5 +166,4 @@ fi
     grep -q '"config": "raella"' "$T/c.json" && ok || bad "compare"
 "$CIMSIM" --help | grep -q mvm && "$CIMSIM" mvm --help | grep -q -- "--weights" && "$CIMSIM" presets | grep -q raella-nospec && ok || bad "help"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+cli_finish test_cli

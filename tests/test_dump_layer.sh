@@ -9,23 +9,9 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-dump-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init dump
 
-# expect_fail NAME NEEDLE CMD...: non-zero exit and NEEDLE in stderr
-expect_fail() {
-    name=$1; needle=$2; shift 2
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ $rc -eq 0 ]; then bad "$name: exit 0"; return; fi
-    if ! grep -q -- "$needle" "$T/err"; then bad "$name: stderr lacks '$needle':"; cat "$T/err"; return; fi
-    if grep -qi "sanitizer\|segmentation\|core dumped" "$T/err"; then bad "$name: crashed"; return; fi
-    ok
-}
 # no_dump NAME DIR: no dump file, final or partial, in DIR
 no_dump() {
     left=$(ls "$2" | grep -E '^(W\.npy|X\.npy|layer\.txt)' || true)
@@ -113,5 +99,4 @@ expect_fail "later failure" "nodir" \
     --json "$T/nodir/e.json"
 no_dump "later failure" "$T/bad"
 
-echo "test_dump_layer: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_finish test_dump_layer

@@ -6,12 +6,8 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-exp-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init exp
 cd "$SRC" || exit 1
 M=models/lenet5.onnx
 have_gnuplot=0
@@ -98,5 +94,4 @@ printf 'rows: 512\nencoding: sideways\n' > "$T/archs/colsum-baseline.yaml"
 expect_fail "bad setup file" "colsum-baseline.yaml" experiment colsum --model $M --archs-dir "$T/archs" --limit 8
 expect_fail "bad dataset" "nope.npy" experiment ablation --model $M --dataset "$T/nope.npy" --limit 8
 
-echo "test_experiment: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_finish test_experiment

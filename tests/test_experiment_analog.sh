@@ -8,12 +8,8 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-av-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init av
 cd "$SRC" || exit 1
 M=models/lenet5.onnx
 ARGS="--limit 12 --calib 2 --seeds 2 --archs isaac,raella --rows 128 --caps 0.01,10,1000,100000"
@@ -95,5 +91,4 @@ done
 "$CIMSIM" experiment noise --model $M --limit 4 --caps 1 --out "$T/badn" > /dev/null 2> "$T/err"
 [ $? = 2 ] && grep -q "analog-vs-digital" "$T/err" && ok || bad "--caps accepted by another experiment"
 
-echo "test_experiment_analog: $pass passed, $fail failed"
-[ $fail = 0 ]
+cli_finish test_experiment_analog

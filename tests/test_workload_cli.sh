@@ -8,12 +8,8 @@
 set -u
 CIMSIM=$1
 SRC=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/cimsim-workload-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
+cli_init workload
 
 cd "$T" || exit 1
 
@@ -64,5 +60,4 @@ line=$(grep -n 'K: -150' "$T/neg.yaml" | cut -d: -f1)
     || bad "unknown workload: $(cat "$T/err")"
 "$CIMSIM" workload --list --frobnicate > /dev/null 2> "$T/err"; [ $? -eq 2 ] && ok || bad "unknown option"
 
-echo "test_workload_cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+cli_finish test_workload_cli
