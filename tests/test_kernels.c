@@ -681,7 +681,8 @@ static void test_dot(void **state)
 /* Gathered dot products against an int64 naive sum: every plane count 1..9
  * (the kernels group planes by four), bit fields of every shift with full
  * and random masks (and whole bytes) of inputs of 1..8 bits, counts with short last groups, sorted
- * and unsorted entries, random and extreme data, strided rows and columns,
+ * and unsorted entries, random rows and runs of 2-7 entries of one row (the
+ * order recovery passes them in), random and extreme data, strided rows and columns,
  * with and without the second matrix (whose sums must be its own). */
 static void test_gather_dots(void **state)
 {
@@ -689,6 +690,7 @@ static void test_gather_dots(void **state)
     tu_rng r = {11};
     static const int Ks[] = {64, 128, 512, 576, 2048};
     static const int counts[] = {1, 2, 3, 4, 5, 7, 8, 13, 64, 101};
+    for (int runs = 0; runs <= 1; runs++)
     for (int two = 0; two <= 1; two++)
         for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
             for (size_t ic = 0; ic < sizeof counts / sizeof counts[0]; ic++) {
@@ -717,8 +719,9 @@ static void test_gather_dots(void **state)
                     B[i] = gen_b(&r, f, 0);
                     B2[i] = gen_b(&r, FILL_RANDOM, 0);
                 }
+                const int runlen = 2 + (int)((ik + ic) % 6); /* the ADC stage's order: runs of one row */
                 for (int e = 0; e < count; e++) {
-                    row[e] = (uint32_t)tu_range(&r, 0, rows - 1);
+                    row[e] = runs ? (uint32_t)(e / runlen % rows) : (uint32_t)tu_range(&r, 0, rows - 1);
                     col[e] = ic % 2 ? (uint32_t)(e * cols / count) : (uint32_t)tu_range(&r, 0, cols - 1);
                 }
                 k->gather_dots(Kp, nplanes, A, lda, abits, shift, mask, B, two ? B2 : NULL, ldb, count, row, col, out,
@@ -733,9 +736,9 @@ static void test_gather_dots(void **state)
                                 want += (int64_t)((a[x] >> shift[p]) & mask[p]) * b[x];
                             int32_t got = (m ? out2 : out)[(size_t)p * (size_t)count + (size_t)e];
                             if (got != want)
-                                fail_msg("kernel %s gather Kp=%d count=%d planes=%d abits=%d matrix %d: plane %d (shift "
-                                         "%d mask %d) entry %d (row %u col %u) = %ld, expected %ld", k->name, Kp,
-                                         count, nplanes, abits, m + 1, p, shift[p], mask[p], e, row[e], col[e],
+                                fail_msg("kernel %s gather Kp=%d count=%d planes=%d abits=%d runs %d matrix %d: plane %d "
+                                         "(shift %d mask %d) entry %d (row %u col %u) = %ld, expected %ld", k->name, Kp,
+                                         count, nplanes, abits, runs, m + 1, p, shift[p], mask[p], e, row[e], col[e],
                                          (long)got, (long)want);
                         }
                 free(A);

@@ -335,7 +335,69 @@ static CIM_ALWAYS_INLINE void gather4(const int npl, const int lut, int Kp64, co
 }
 #undef GD_ENTRIES
 
-/* All groups of four entries of one plane group (npl a constant). */
+/* Four entries of one input row (the same a) x npl planes: the row's bytes
+ * are loaded and its fields taken once per 64-byte step for all four
+ * columns, so a step costs one input load, npl field operations, four column
+ * loads and 4 npl vpdpbusd (gather4 pays four input loads and 4 npl field
+ * operations). Results go to out[p * ldo + e]. */
+#define GR_ENTRIES(X) X(0) X(1) X(2) X(3)
+static CIM_ALWAYS_INLINE void gather4_row(const int npl, const int lut, int Kp64, const uint8_t *a, const fields F,
+                                          const int8_t *const b[4], int32_t *out, size_t ldo)
+{
+    const int dual = npl <= 2;
+#define GR_DECL(E) __m512i c0##E = _mm512_setzero_si512(), c1##E = c0##E, c2##E = c0##E, c3##E = c0##E; \
+    __m512i d0##E = c0##E, d1##E = c0##E;                                                              \
+    const int8_t *b##E = b[E];
+    GR_ENTRIES(GR_DECL)
+#undef GR_DECL
+    int k = 0;
+#define GR_DP(E, K, C0, C1)                                                                    \
+    {                                                                                          \
+        const __m512i bv = _mm512_load_si512((const void *)(b##E + (K)));                     \
+        C0##E = dpbusd(C0##E, f0, bv);                                                         \
+        if (npl > 1)                                                                           \
+            C1##E = dpbusd(C1##E, f1, bv);                                                     \
+        if (npl > 2)                                                                           \
+            c2##E = dpbusd(c2##E, f2, bv);                                                     \
+        if (npl > 3)                                                                           \
+            c3##E = dpbusd(c3##E, f3, bv);                                                     \
+    }
+#define GR_STEP(K, C0, C1)                                                                     \
+    {                                                                                          \
+        const __m512i av = _mm512_load_si512((const void *)(a + (K)));                         \
+        const __m512i f0 = FIELD(F, 0, av);                                                    \
+        const __m512i f1 = npl > 1 ? FIELD(F, 1, av) : av;                                     \
+        const __m512i f2 = npl > 2 ? FIELD(F, 2, av) : av;                                     \
+        const __m512i f3 = npl > 3 ? FIELD(F, 3, av) : av;                                     \
+        GR_DP(0, K, C0, C1) GR_DP(1, K, C0, C1) GR_DP(2, K, C0, C1) GR_DP(3, K, C0, C1)        \
+    }
+    if (dual)
+        for (; k + 128 <= Kp64; k += 128) {
+            GR_STEP(k, c0, c1)
+            GR_STEP(k + 64, d0, d1)
+        }
+    for (; k < Kp64; k += 64)
+        GR_STEP(k, c0, c1)
+#undef GR_STEP
+#undef GR_DP
+    if (dual) {
+#define GR_FOLD(E) c0##E = _mm512_add_epi32(c0##E, d0##E); c1##E = _mm512_add_epi32(c1##E, d1##E);
+        GR_ENTRIES(GR_FOLD)
+#undef GR_FOLD
+    }
+    /* wrap-around adds: exact, the true sums fit int32 */
+    _mm_storeu_si128((__m128i *)(void *)out, hsum4(c00, c01, c02, c03));
+    if (npl > 1)
+        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(c10, c11, c12, c13));
+    if (npl > 2)
+        _mm_storeu_si128((__m128i *)(void *)(out + 2 * ldo), hsum4(c20, c21, c22, c23));
+    if (npl > 3)
+        _mm_storeu_si128((__m128i *)(void *)(out + 3 * ldo), hsum4(c30, c31, c32, c33));
+}
+#undef GR_ENTRIES
+
+/* All groups of four entries of one plane group (npl a constant); four
+ * entries of one row take gather4_row. */
 static CIM_ALWAYS_INLINE void gather_run(const int npl, const int lut, int Kp64, const uint8_t *A, size_t lda, const fields F,
                                          const int8_t *Bc, size_t ldb, int count, const uint32_t *row,
                                          const uint32_t *col, int32_t *op)
@@ -349,7 +411,9 @@ static CIM_ALWAYS_INLINE void gather_run(const int npl, const int lut, int Kp64,
             a[e] = A + (size_t)row[g] * lda;
             b[e] = Bc + (size_t)col[g] * ldb;
         }
-        if (ne == 4) {
+        if (ne == 4 && row[f] == row[f + 1] && row[f] == row[f + 2] && row[f] == row[f + 3]) {
+            gather4_row(npl, lut, Kp64, a[0], F, b, op + f, (size_t)count);
+        } else if (ne == 4) {
             gather4(npl, lut, Kp64, a, F, b, op + f, (size_t)count);
         } else {
             int32_t tmp[4 * 4];
@@ -435,12 +499,105 @@ static CIM_ALWAYS_INLINE void gather2(const int npl, const int lut, int Kp64, co
 }
 #undef G2_ENTRIES
 
-/* All pairs of entries of one plane group (npl a constant), both matrices. */
+/* NE (2 or 4) entries of one input row x npl planes x both matrices: the
+ * row's bytes are loaded and its fields taken once per step for every
+ * column (4 entries for npl <= 2, 2 for more planes: at most 16
+ * accumulators). Results go to out[p * ldo + e] and out2[p * ldo + e]. */
+#define GB_DP(E, P)                                                                                       \
+    {                                                                                                     \
+        s##P##E = dpbusd(s##P##E, f##P, bv##E);                                                           \
+        t##P##E = dpbusd(t##P##E, f##P, bw##E);                                                           \
+    }
+#define GB_LOAD(E)                                                                                        \
+    const __m512i bv##E = _mm512_load_si512((const void *)(b[E] + k));                                  \
+    const __m512i bw##E = _mm512_load_si512((const void *)(bb[E] + k));
+#define GB_MAC(E)                                                                                         \
+    GB_DP(E, 0)                                                                                           \
+    if (npl > 1)                                                                                          \
+        GB_DP(E, 1)                                                                                       \
+    if (npl > 2)                                                                                          \
+        GB_DP(E, 2)                                                                                       \
+    if (npl > 3)                                                                                          \
+        GB_DP(E, 3)
+#define GB_DECL(E)                                                                                        \
+    __m512i s0##E = _mm512_setzero_si512(), s1##E = s0##E, s2##E = s0##E, s3##E = s0##E;                  \
+    __m512i t0##E = s0##E, t1##E = s0##E, t2##E = s0##E, t3##E = s0##E;
+#define GB_BODY(ENTRIES)                                                                                  \
+    ENTRIES(GB_DECL)                                                                                      \
+    for (int k = 0; k < Kp64; k += 64) {                                                                  \
+        const __m512i av = _mm512_load_si512((const void *)(a + k));                                     \
+        const __m512i f0 = FIELD(F, 0, av);                                                               \
+        const __m512i f1 = npl > 1 ? FIELD(F, 1, av) : av;                                                \
+        const __m512i f2 = npl > 2 ? FIELD(F, 2, av) : av;                                                \
+        const __m512i f3 = npl > 3 ? FIELD(F, 3, av) : av;                                                \
+        ENTRIES(GB_LOAD)                                                                                  \
+        ENTRIES(GB_MAC)                                                                                   \
+    }
+#define GB_E2(X) X(0) X(1)
+#define GB_E4(X) X(0) X(1) X(2) X(3)
+static CIM_ALWAYS_INLINE void gatherb4_row(const int npl, const int lut, int Kp64, const uint8_t *a, const fields F,
+                                           const int8_t *const b[4], const int8_t *const bb[4], int32_t *out,
+                                           int32_t *out2, size_t ldo)
+{
+    GB_BODY(GB_E4)
+    /* wrap-around adds: exact, the true sums fit int32 */
+    _mm_storeu_si128((__m128i *)(void *)out, hsum4(s00, s01, s02, s03));
+    _mm_storeu_si128((__m128i *)(void *)out2, hsum4(t00, t01, t02, t03));
+    if (npl > 1) {
+        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(s10, s11, s12, s13));
+        _mm_storeu_si128((__m128i *)(void *)(out2 + ldo), hsum4(t10, t11, t12, t13));
+    }
+}
+static CIM_ALWAYS_INLINE void gatherb2_row(const int npl, const int lut, int Kp64, const uint8_t *a, const fields F,
+                                           const int8_t *const b[2], const int8_t *const bb[2], int32_t *out,
+                                           int32_t *out2, size_t ldo)
+{
+    GB_BODY(GB_E2)
+    int32_t hs[4], ht[4];
+    _mm_storeu_si128((__m128i *)(void *)hs, hsum4(s00, s10, s20, s30));
+    _mm_storeu_si128((__m128i *)(void *)ht, hsum4(t00, t10, t20, t30));
+    for (int p = 0; p < npl; p++) {
+        out[(size_t)p * ldo] = hs[p];
+        out2[(size_t)p * ldo] = ht[p];
+    }
+    _mm_storeu_si128((__m128i *)(void *)hs, hsum4(s01, s11, s21, s31));
+    _mm_storeu_si128((__m128i *)(void *)ht, hsum4(t01, t11, t21, t31));
+    for (int p = 0; p < npl; p++) {
+        out[(size_t)p * ldo + 1] = hs[p];
+        out2[(size_t)p * ldo + 1] = ht[p];
+    }
+}
+#undef GB_E2
+#undef GB_E4
+#undef GB_BODY
+#undef GB_DECL
+#undef GB_MAC
+#undef GB_LOAD
+#undef GB_DP
+
+/* All pairs of entries of one plane group (npl a constant), both matrices;
+ * entries of one row (four with npl <= 2, else two) take gatherb*_row. */
 static CIM_ALWAYS_INLINE void gather2_run(const int npl, const int lut, int Kp64, const uint8_t *A, size_t lda, const fields F,
                                           const int8_t *Bc, const int8_t *Bc2, size_t ldb, int count,
                                           const uint32_t *row, const uint32_t *col, int32_t *op, int32_t *op2)
 {
     for (int f = 0; f < count; f += 2) {
+        if (npl <= 2 && f + 4 <= count && row[f] == row[f + 1] && row[f] == row[f + 2] && row[f] == row[f + 3]) {
+            const int8_t *b[4], *bb[4];
+            for (int e = 0; e < 4; e++) {
+                b[e] = Bc + (size_t)col[f + e] * ldb;
+                bb[e] = Bc2 + (size_t)col[f + e] * ldb;
+            }
+            gatherb4_row(npl, lut, Kp64, A + (size_t)row[f] * lda, F, b, bb, op + f, op2 + f, (size_t)count);
+            f += 2; /* four entries */
+            continue;
+        }
+        if (npl > 2 && f + 2 <= count && row[f] == row[f + 1]) {
+            const int8_t *b[2] = {Bc + (size_t)col[f] * ldb, Bc + (size_t)col[f + 1] * ldb};
+            const int8_t *bb[2] = {Bc2 + (size_t)col[f] * ldb, Bc2 + (size_t)col[f + 1] * ldb};
+            gatherb2_row(npl, lut, Kp64, A + (size_t)row[f] * lda, F, b, bb, op + f, op2 + f, (size_t)count);
+            continue;
+        }
         const int g1 = f + 1 < count ? f + 1 : f; /* a short last pair repeats its entry */
         const uint8_t *a[2] = {A + (size_t)row[f] * lda, A + (size_t)row[g1] * lda};
         const int8_t *b[2] = {Bc + (size_t)col[f] * ldb, Bc + (size_t)col[g1] * ldb};

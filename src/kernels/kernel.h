@@ -60,8 +60,9 @@ typedef struct cim_kernel {
      * <= 7 and mask[p] <= 255 >> shift[p] (the field lies inside the byte);
      * every byte of A is below 2^abits (1 <= abits <= 8; kernels may use a
      * 16-entry table when abits <= 4); Kp64, lda and ldb are multiples of 64; A, Bc and Bc2 are 64-byte
-     * aligned; count >= 1, nplanes >= 1. Entries sorted by col run faster
-     * (each column is read once) but any order is correct. */
+     * aligned; count >= 1, nplanes >= 1. Runs of entries with the same row run
+     * faster (the input bytes are read once for several columns) but any
+     * order is correct. */
     void (*gather_dots)(int Kp64, int nplanes, const uint8_t *A, size_t lda, int abits, const uint8_t *shift,
                         const uint8_t *mask, const int8_t *Bc, const int8_t *Bc2, size_t ldb, int count,
                         const uint32_t *row, const uint32_t *col, int32_t *out, int32_t *out2);

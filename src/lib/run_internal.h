@@ -16,7 +16,6 @@ typedef struct {
     int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
     int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit */
     uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
-    uint16_t *fsorted;         /* the failures ordered by column */
     uint32_t *frow;            /* their vectors in the superblock */
     int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures, [slice][failure] */
     int32_t *fpart;            /* the low parts of 8-bit slices' sums (and of N+ + N-) */

@@ -8,7 +8,7 @@
 static void free_worker(cim_ctx *ctx, worker *w)
 {
     void *aligned[] = {w->S, w->St, w->Ab, w->At, w->R, w->Ra, w->acc32, w->rplane, w->z, w->qu};
-    void *plain[] = {w->hist, w->fsorted, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
+    void *plain[] = {w->hist, w->frow, w->fpart, w->fs, w->fa, w->facc, w->facc32, w->fconst, w->frest, w->frest_abs, w->fvec,
                      w->fch, w->fz, w->mag, w->pulses, w->fail, w->ftot, w->dev, w->zp, w->fdev, w->fzp,
                      w->fds, w->fvar, w->fdt, w->fvt, w->fwhich, w->pscr, w->pks};
     for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
@@ -51,7 +51,6 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
     w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
     /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */
-    w->fsorted = cim__malloc(ctx, nt * sizeof(uint16_t));
     w->frow = cim__malloc(ctx, nt * sizeof(uint32_t));
     w->fpart = cim__malloc(ctx, 2 * CIM_OPERAND_BITS * nt * sizeof(int32_t));
     w->fs = cim__malloc(ctx, CIM_OPERAND_BITS * nt * sizeof(int32_t));
@@ -65,7 +64,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->fch = cim__malloc(ctx, nt * sizeof(uint32_t));
     w->fz = cim__calloc(ctx, CIM_OPERAND_BITS * nt, sizeof(float));
     if (!w->S || !w->St || !w->Ab || !w->At || !w->R || !w->Ra || !w->acc32 || !w->fail || !w->z || !w->qu || !w->ftot ||
-        !w->hist || !w->fsorted || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->facc32 || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
+        !w->hist || !w->frow || !w->fpart || !w->fs || !w->fa || !w->facc || !w->facc32 || !w->fconst || !w->frest || !w->frest_abs || !w->fvec ||
         !w->fch || !w->fz)
         return CIM_ERR_NOMEM;
     return CIM_OK;
