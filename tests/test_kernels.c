@@ -681,7 +681,7 @@ static void test_dot(void **state)
 /* Gathered dot products against an int64 naive sum: every plane count 1..9
  * (the kernels group planes by four), bit fields of every shift with full
  * and random masks (and whole bytes) of inputs of 1..8 bits, counts with short last groups, sorted
- * and unsorted entries, random rows and runs of 2-7 entries of one row (the
+ * and unsorted entries, random rows and runs of 2-11 entries of one row (the
  * order recovery passes them in), random and extreme data, strided rows and columns,
  * with and without the second matrix (whose sums must be its own). */
 static void test_gather_dots(void **state)
@@ -719,7 +719,7 @@ static void test_gather_dots(void **state)
                     B[i] = gen_b(&r, f, 0);
                     B2[i] = gen_b(&r, FILL_RANDOM, 0);
                 }
-                const int runlen = 2 + (int)((ik + ic) % 6); /* the ADC stage's order: runs of one row */
+                const int runlen = 2 + (int)((ik + ic) % 10); /* the ADC stage's order: runs of one row */
                 for (int e = 0; e < count; e++) {
                     row[e] = runs ? (uint32_t)(e / runlen % rows) : (uint32_t)tu_range(&r, 0, rows - 1);
                     col[e] = ic % 2 ? (uint32_t)(e * cols / count) : (uint32_t)tu_range(&r, 0, cols - 1);
