@@ -5,7 +5,9 @@
 # (64 ch at 56x56, 128 at 28x28, 256 at 14x14, 512 at 7x7; bench/synth_conv.py).
 # The thesis reports 10-1000 ms per layer on an RTX 2060 GPU (section 4.2.2).
 # The chosen slicings and their errors are the checksum: they must not change
-# between runs or machines. Table to stdout and results/bench_compile.md.
+# between runs or machines (nor between whole and staged candidates: large
+# layers judge candidates on an eighth of the vectors first, and "finished
+# whole" counts those simulated on every vector; include/cimsim/compile.h). Table to stdout and results/bench_compile.md.
 #   bench/compile.sh   (threads: OMP_NUM_THREADS, default all cores)
 # Build directory: $CIMSIM_BUILD_DIR (default build), made by scripts/setup.sh.
 set -eu
@@ -31,14 +33,15 @@ ms = [l["ms"] for l in L] or [0.0]
 check = ";".join("%s:%s:%.6f" % (l["name"], ",".join(map(str, l["weight_slices"])),
                                  l["error"] if l["error"] is not None else -1) for l in p["layers"])
 sl = [len(l["weight_slices"]) for l in L] or [0]
-print("| %s | %d | %d | %.0f | %.0f | %.0f | %.1f | %.2f | %08x |" % (
+print("| %s | %d | %d | %.0f | %.0f | %.0f | %.1f | %.1f | %.2f | %08x |" % (
     sys.argv[2], len(p["layers"]), len(L), statistics.median(ms), max(ms), 1e3 * p["seconds"],
-    sum(l["tried"] for l in L) / max(len(L), 1), sum(sl) / len(sl), zlib.crc32(check.encode())))
+    sum(l["tried"] for l in L) / max(len(L), 1), sum(l.get("whole", l["tried"]) for l in L) / max(len(L), 1),
+    sum(sl) / len(sl), zlib.crc32(check.encode())))
 EOF
 }
 {
-    echo "| model | layers | searched | median ms/layer | max ms/layer | total ms | slicings tried/layer | weight slices/layer | checksum |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| model | layers | searched | median ms/layer | max ms/layer | total ms | slicings tried/layer | finished whole/layer | weight slices/layer | checksum |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 for m in models/*.onnx; do
     name=$(basename "$m" .onnx)

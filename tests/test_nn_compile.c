@@ -2,7 +2,8 @@
  *
  * - Slicing enumeration: 108 slicings of 8 bits into 1..4-bit pieces (thesis
  *   4.2.2), each valid, all distinct, fewest slices first.
- * - Early stop gives the same choice as the exhaustive search.
+ * - Early stop gives the same choice as the exhaustive search, and so do
+ *   candidates judged in stages.
  * - A plan survives a JSON round trip; eval --plan uses its slicings.
  * - A plan for another model, or a malformed plan, is rejected with a
  *   message naming the file and field.
@@ -65,7 +66,10 @@ static void test_slicing_enumeration(void **state)
     assert_int_equal(cim_slicing_get(8, 4, -1, w), 0);
 }
 
-static cim_plan *compile(cim_ctx *ctx, cim_net *net, const char *arch_spec, double noise, int exhaustive)
+/* staged_min_macs: -1 the default, else cim_compile_options.staged_min_macs;
+ * calib: 0 the default, else the calibration samples */
+static cim_plan *compile_staged(cim_ctx *ctx, cim_net *net, const char *arch_spec, double noise, int exhaustive,
+                                long long staged_min_macs, int calib)
 {
     cim_arch arch;
     assert_int_equal(cim_arch_load(ctx, arch_spec, &arch), CIM_OK);
@@ -79,10 +83,19 @@ static cim_plan *compile(cim_ctx *ctx, cim_net *net, const char *arch_spec, doub
     cim_compile_options o;
     cim_compile_options_default(&o);
     o.exhaustive = exhaustive;
+    if (staged_min_macs >= 0)
+        o.staged_min_macs = (uint64_t)staged_min_macs;
+    if (calib > 0)
+        o.calib = calib;
     cim_plan *p = NULL;
     if (cim_compile(ctx, net, &arch, CALIB, &o, &p) != CIM_OK)
         fail_msg("compile: %s", cim_ctx_errmsg(ctx));
     return p;
+}
+
+static cim_plan *compile(cim_ctx *ctx, cim_net *net, const char *arch_spec, double noise, int exhaustive)
+{
+    return compile_staged(ctx, net, arch_spec, noise, exhaustive, -1, 0);
 }
 
 static void same_choice(const cim_plan *a, const cim_plan *b, int same_tried)
@@ -146,6 +159,43 @@ static void test_early_stop_matches_exhaustive(void **state)
     cim_plan_free(ctx, fast);
     cim_plan_free(ctx, again);
     cim_plan_free(ctx, full);
+    cim_net_free(net);
+    cim_ctx_destroy(ctx);
+}
+
+/* Staged candidates (every layer, staged_min_macs 0) give the choice and the
+ * error of whole runs (none staged): without noise, with noise (pieces of a run draw the
+ * noise of the whole run), and with so much noise that no slicing is within
+ * budget (then every candidate is finished for the lowest error of all).
+ * Staging must have ruled candidates out, or the test proves nothing. */
+static void test_staged_matches_whole(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    cim_net *net = load(ctx, "lenet5");
+    static const double noise[] = {0, 0.04, 0.6};
+    int ruled_out = 0, over_budget = 0;
+    for (size_t i = 0; i < sizeof noise / sizeof noise[0]; i++) {
+        const int calib = noise[i] > 0.5 ? 3 : 0; /* over budget, all 108 slicings run: fewer samples */
+        cim_plan *staged = compile_staged(ctx, net, "raella", noise[i], 0, 0, calib);
+        cim_plan *whole = compile_staged(ctx, net, "raella", noise[i], 0, (long long)1 << 62, calib);
+        same_choice(staged, whole, 1); /* and the same counts tried (whole == exhaustive: above) */
+        for (int l = 0; l < staged->n_layers; l++) {
+            const cim_plan_layer *L = &staged->layers[l];
+            assert_true(L->whole >= 1 && L->whole <= L->tried);
+            assert_int_equal(whole->layers[l].whole, whole->layers[l].tried);
+            ruled_out += L->tried - L->whole;
+            if (L->searched && !L->within_budget) {
+                over_budget++;
+                assert_int_equal(L->whole, L->tried); /* the lowest error of all needs every one */
+            }
+        }
+        print_message("E = %.2f: %d candidates ruled out after their first stage so far\n", noise[i], ruled_out);
+        cim_plan_free(ctx, staged);
+        cim_plan_free(ctx, whole);
+    }
+    assert_true(ruled_out > 0);
+    assert_true(over_budget > 0);
     cim_net_free(net);
     cim_ctx_destroy(ctx);
 }
@@ -314,6 +364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slicing_enumeration),
         cmocka_unit_test(test_early_stop_matches_exhaustive),
+        cmocka_unit_test(test_staged_matches_whole),
         cmocka_unit_test(test_plan_round_trip_and_eval),
         cmocka_unit_test(test_bad_plans),
         cmocka_unit_test(test_noise_aware),

@@ -17,6 +17,13 @@
  * the arch, candidates are simulated with that noise (thesis 7.3: more
  * slices at high noise).
  *
+ * Candidates of large layers are judged in stages, which gives the same
+ * choice with less simulation: each first runs on the first eighth of the
+ * vectors (the rest of its products taken exact), which bounds its error from
+ * below; then they are finished in increasing order of that bound, and one
+ * whose bound already exceeds the budget, or the error of a finished
+ * candidate within the budget, is not finished (it can be neither).
+ *
  * A plan records, per layer, the slicing, its error, the time taken and the
  * centers; cim_eval_options.plan runs a network with it. A plan names the
  * model it was made for (file name and CRC-32 of its bytes): loading it for
@@ -36,7 +43,12 @@ extern "C" {
 typedef struct cim_compile_options {
     double budget;   /* error budget (semantics.md section 10); default 0.09 */
     int calib;       /* calibration samples (the first `calib` of the dataset); default 10 */
-    int exhaustive;  /* nonzero: simulate every slicing (no early stop); same choice, slower */
+    int exhaustive;  /* nonzero: simulate every slicing whole (no early stop, no stages);
+                        same choice, slower */
+    uint64_t staged_min_macs; /* judge candidates in stages in layers of at least this many
+                                 multiply-accumulates per candidate run (default 2^24; below,
+                                 a second programming would cost more than stages save;
+                                 0: every layer) */
     int progress;    /* nonzero: one line per layer on stderr */
 } cim_compile_options;
 
@@ -59,6 +71,8 @@ typedef struct cim_plan_layer {
     double error;          /* its measured error */
     int within_budget;     /* error <= budget */
     int tried;             /* slicings simulated */
+    int whole;             /* of them, simulated on every calibration vector (the rest were
+                              ruled out after their first stage; see above) */
     int searched;          /* 0: kept the arch's slicing (the last layer, or a fixed-slicing arch) */
     double seconds;        /* time spent on the layer */
     int nchunks;           /* row chunks per group */
@@ -87,7 +101,8 @@ void cim_plan_free(cim_ctx *ctx, cim_plan *plan);
 
 /* JSON: {model, model_crc32, arch, dataset, calib, budget, noise_level,
  * seconds, layers: [{name, node, groups, K, N, weight_slices, error,
- * within_budget, tried, searched, ms, nchunks, centers}]}. Written to a
+ * within_budget, tried, whole, searched, ms, nchunks, centers}]} (whole is
+ * optional on reading: plans of older versions read as tried). Written to a
  * temporary name and renamed. */
 cim_status cim_plan_write_json(cim_ctx *ctx, const char *path, const cim_plan *plan);
 

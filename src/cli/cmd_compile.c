@@ -23,6 +23,10 @@ static const char usage[] =
     "arch's `last` slicing (eight 1-bit slices in the RAELLA presets); an arch\n"
     "without adaptive_weight_slicing keeps its slicings everywhere (both measured).\n"
     "With noise in the arch (--noise), candidates are judged under that noise.\n"
+    "In large layers candidates are judged in stages, with the same choice: each\n"
+    "first runs on an eighth of the vectors, which bounds its error from below, and\n"
+    "one whose bound exceeds the budget or a finished candidate's error is not\n"
+    "finished (the table's `whole` column counts the finished ones).\n"
     "\n"
     "  --model M.onnx     an int8 ONNX model (QDQ or QOperator form)\n"
     "  --arch A           a preset or YAML file (default raella)\n"
@@ -30,7 +34,8 @@ static const char usage[] =
     "                     D as for cimsim eval --dataset)\n"
     "  --budget B         error budget (default 0.09, the thesis' value)\n"
     "  --noise E          gaussian_colsum noise level in the arch; --seed S its seed\n"
-    "  --exhaustive       simulate all slicings (no early stop; the same choice, slower)\n"
+    "  --exhaustive       simulate all slicings whole (no early stop, no stages; the\n"
+    "                     same choice, slower)\n"
     "  --threads T        threads (default: all cores)\n"
     "  --out PLAN.json    the plan: per layer slicing, error, time, centers\n"
     "\n"
@@ -150,7 +155,8 @@ int cli_compile(int argc, char **argv)
         cli_fail("compile", ctx, st);
         goto done;
     }
-    printf("%-32s %6s %6s %5s %-10s %9s %6s %9s\n", "layer", "K", "N", "groups", "slicing", "error", "tried", "ms");
+    printf("%-32s %6s %6s %5s %-10s %9s %6s %6s %9s\n", "layer", "K", "N", "groups", "slicing", "error", "tried", "whole",
+           "ms");
     int slices = 0, under = 0;
     for (int i = 0; i < plan->n_layers; i++) {
         const cim_plan_layer *L = &plan->layers[i];
@@ -162,8 +168,8 @@ int cli_compile(int argc, char **argv)
             snprintf(e, sizeof e, "%.4f%s", L->error, L->within_budget ? "" : "!");
         else
             snprintf(e, sizeof e, "-");
-        printf("%-32.32s %6d %6d %5d %-10s %9s %6d %9.1f%s\n", L->name, L->K, L->N, L->groups, sl, e, L->tried,
-               1e3 * L->seconds, L->searched ? "" : "  (kept)");
+        printf("%-32.32s %6d %6d %5d %-10s %9s %6d %6d %9.1f%s\n", L->name, L->K, L->N, L->groups, sl, e, L->tried,
+               L->whole, 1e3 * L->seconds, L->searched ? "" : "  (kept)");
         slices += L->n_weight_slices;
         under += L->within_budget;
     }

@@ -152,38 +152,59 @@ static cim_status alloc_layer(cim_ctx *ctx, cim_layer *L, int noise)
     return CIM_OK;
 }
 
-/* Store signed slice value v (|v| <= 255) and its magnitude into the packed and
- * column-major operands of chunk c, slice i, row kk (inside the chunk), column n. */
-static void store(cim_layer *L, int c, int i, int kk, int n, int v, int mag)
+/* Store one column's signed slice values v[kk] (|v| <= 255) and magnitudes
+ * mag[kk], kk < rows, into the packed and column-major operands of chunk c,
+ * slice i, column n. Local restrict pointers: through L's fields, every
+ * int8 store could alias them, and the compiler reloaded them per byte. */
+static void store_column(cim_layer *L, int c, int i, int n, int rows, const int16_t *restrict v,
+                         const int16_t *restrict mag)
 {
-    int kp = L->chunk_kp[c];
-    size_t pk = cim_kernel_pack_offset(kk, n, kp), col = (size_t)n * (size_t)kp + (size_t)kk;
-    int p0 = L->part_first[i];
-    if (L->part_count[i] == 1) {
-        size_t base = L->bp_off[c] + (size_t)p0 * L->bp_stride[c];
-        L->Bp[base + pk] = (int8_t)v;
-        L->Bc[base + col] = (int8_t)v;
-        if (L->Babs) {
-            L->Babs[base + pk] = (int8_t)mag;
-            L->Bcabs[base + col] = (int8_t)mag;
-        }
-        return;
-    }
-    /* 8-bit slice: v = 16 * hi + lo with hi, lo carrying v's sign */
-    int sg = v < 0 ? -1 : 1, a = v < 0 ? -v : v;
-    int part_v[2] = {sg * (a >> 4), sg * (a & 15)}, part_m[2] = {mag >> 4, mag & 15};
-    for (int q = 0; q < 2; q++) {
-        size_t base = L->bp_off[c] + (size_t)(p0 + q) * L->bp_stride[c];
-        L->Bp[base + pk] = (int8_t)part_v[q];
-        L->Bc[base + col] = (int8_t)part_v[q];
-        if (L->Babs) {
-            L->Babs[base + pk] = (int8_t)part_m[q];
-            L->Bcabs[base + col] = (int8_t)part_m[q];
+    const int kp = L->chunk_kp[c], p0 = L->part_first[i], two = L->part_count[i] == 2;
+    const size_t col = (size_t)n * (size_t)kp, kpanel = cim_kernel_pack_offset(0, n, kp);
+    for (int q = 0; q <= two; q++) {
+        const size_t base = L->bp_off[c] + (size_t)(p0 + q) * L->bp_stride[c];
+        int8_t *restrict bp = L->Bp + base, *restrict bc = L->Bc + base + col;
+        int8_t *restrict ap = L->Babs ? L->Babs + base : NULL, *restrict ac = L->Babs ? L->Bcabs + base + col : NULL;
+        for (int kk = 0; kk < rows; kk++) {
+            /* an 8-bit slice is two parts: v = 16 hi + lo with hi, lo carrying v's sign */
+            int x = v[kk], m = mag[kk];
+            if (two) {
+                const int sg = x < 0 ? -1 : 1, a = x < 0 ? -x : x;
+                x = sg * (q == 0 ? a >> 4 : a & 15);
+                m = q == 0 ? m >> 4 : m & 15;
+            }
+            const size_t pk = kpanel + (size_t)(kk >> 2) * 64 + (size_t)(kk & 3); /* cim_kernel_pack_offset */
+            bp[pk] = (int8_t)x;
+            bc[kk] = (int8_t)x;
+            if (ap) {
+                ap[pk] = (int8_t)m;
+                ac[kk] = (int8_t)m;
+            }
         }
     }
 }
 
-static cim_status compute_centers(cim_ctx *ctx, cim_layer *L, const cim_weights *w,
+/* w' column-major ([N][K]: column n at wT + n K), by 64 x 64 blocks. The
+ * per-column passes (centers, encoding) read it contiguously; reading w'
+ * ([K][N]) down a column instead strode N entries per row, a cache line
+ * per weight on wide layers (programming a 4608 x 512 layer took 130 ms). */
+static int16_t *transpose_wprime(cim_ctx *ctx, const cim_layer *L)
+{
+    const size_t K = (size_t)L->K, N = (size_t)L->N;
+    int16_t *wT = cim__malloc(ctx, K * N * sizeof *wT);
+    if (!wT)
+        return NULL;
+    for (size_t k0 = 0; k0 < K; k0 += 64)
+        for (size_t n0 = 0; n0 < N; n0 += 64) {
+            const size_t k1 = k0 + 64 < K ? k0 + 64 : K, n1 = n0 + 64 < N ? n0 + 64 : N;
+            for (size_t k = k0; k < k1; k++)
+                for (size_t n = n0; n < n1; n++)
+                    wT[n * K + k] = L->wprime[k * N + n];
+        }
+    return wT;
+}
+
+static cim_status compute_centers(cim_ctx *ctx, cim_layer *L, const cim_weights *w, const int16_t *wT,
                                   const int16_t *given)
 {
     int n_total = L->nchunks * L->N;
@@ -208,9 +229,8 @@ static cim_status compute_centers(cim_ctx *ctx, cim_layer *L, const cim_weights 
         int zw = w->zero_point ? w->zero_point[n] : 0;
         int lo = (w->dtype == CIM_INT8 ? -128 : 0) - zw, hi = (w->dtype == CIM_INT8 ? 127 : 255) - zw;
         int k0 = L->chunk_k0[c], k1 = L->chunk_k0[c + 1];
-        L->centers[idx] = (int16_t)cim_center_search(L->wprime + (size_t)k0 * (size_t)L->N + (size_t)n,
-                                                     k1 - k0, L->N, L->cfg.weight_slices,
-                                                     L->cfg.n_weight_slices, lo, hi);
+        L->centers[idx] = (int16_t)cim_center_search(wT + (size_t)n * (size_t)L->K + (size_t)k0, k1 - k0, 1,
+                                                     L->cfg.weight_slices, L->cfg.n_weight_slices, lo, hi);
     }
     return CIM_OK;
 }
@@ -229,10 +249,16 @@ static void slice_bounds(cim_layer *L)
                     const int8_t *col = L->Bc + L->bp_off[c] + (size_t)(L->part_first[i] + p) * L->bp_stride[c] +
                                         (size_t)n * kp;
                     int64_t scale = L->part_count[i] == 2 && p == 0 ? 16 : 1;
+                    /* branch-free in int32 (kp * 128 < 2^31), so it vectorizes: the
+                     * branches on random signs cost more than the rest of programming */
+                    int32_t ps = 0, ns = 0;
                     for (size_t k = 0; k < kp; k++) {
-                        pos += col[k] > 0 ? scale * col[k] : 0;
-                        neg += col[k] < 0 ? -scale * col[k] : 0;
+                        const int32_t x = col[k];
+                        ps += x > 0 ? x : 0;
+                        ns += x < 0 ? -x : 0;
                     }
+                    pos += scale * ps;
+                    neg += scale * ns;
                 }
                 pmax = pos > pmax ? pos : pmax;
                 nmax = neg > nmax ? neg : nmax;
@@ -284,14 +310,23 @@ static cim_status build_qtab(cim_ctx *ctx, cim_layer *L)
 }
 
 /* Encode every column (chunk c, slice i, channel n) into cell levels. */
-static cim_status encode(cim_ctx *ctx, cim_layer *L)
+static cim_status encode(cim_ctx *ctx, cim_layer *L, const int16_t *wT)
 {
     const cim_xbar_config *cfg = &L->cfg;
     uint64_t level_sum = 0, flipped = 0;
-    for (int c = 0; c < L->nchunks; c++) {
+    int maxrows = 1;
+    for (int c = 0; c < L->nchunks; c++)
+        maxrows = L->chunk_k0[c + 1] - L->chunk_k0[c] > maxrows ? L->chunk_k0[c + 1] - L->chunk_k0[c] : maxrows;
+    int16_t *vbuf = cim__malloc(ctx, 2 * (size_t)maxrows * sizeof *vbuf), *mbuf = vbuf + maxrows;
+    uint64_t *restrict rowlevel = L->rowlevel;
+    if (!vbuf)
+        return CIM_ERR_NOMEM;
+    cim_status st = CIM_OK;
+    for (int c = 0; c < L->nchunks && st == CIM_OK; c++) {
         int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
-        for (int n = 0; n < L->N; n++) {
+        for (int n = 0; n < L->N && st == CIM_OK; n++) {
             int phi = L->centers ? L->centers[(size_t)c * (size_t)L->N + (size_t)n] : 0;
+            const int16_t *wcol = wT + (size_t)n * (size_t)L->K + (size_t)k0;
             for (int i = 0; i < L->nws; i++) {
                 cim_slice s = L->ws[i];
                 int smax = (1 << s.width) - 1, do_flip = 0;
@@ -299,40 +334,53 @@ static cim_status encode(cim_ctx *ctx, cim_layer *L)
                     /* ISAAC: complement a column whose levels sum to more than half its maximum */
                     int64_t sum = 0;
                     for (int kk = 0; kk < rows; kk++)
-                        sum += cim__slice_val(L->wprime[(size_t)(k0 + kk) * (size_t)L->N + (size_t)n] + 128, s);
+                        sum += cim__slice_val(wcol[kk] + 128, s);
                     do_flip = 2 * sum > (int64_t)rows * smax;
                     L->flip[((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->N + (size_t)n] = (uint8_t)do_flip;
                     flipped += (uint64_t)do_flip;
                 }
-                for (int kk = 0; kk < rows; kk++) {
-                    int wp = L->wprime[(size_t)(k0 + kk) * (size_t)L->N + (size_t)n];
-                    int v, mag;
-                    if (cfg->encoding == CIM_ENC_OFFSET) {
-                        v = cim__slice_val(wp + 128, s);
-                        if (do_flip)
-                            v = smax - v;
-                        mag = v;
-                    } else {
-                        int d = wp - phi;
-                        if (d > 255 || d < -255)
-                            return cim__err(ctx, CIM_ERR_RANGE,
-                                            "weights: row %d channel %d: offset %d from center %d "
-                                            "needs more than 8 bits",
-                                            k0 + kk, n, d, phi);
-                        int vp = cim__slice_val(d > 0 ? d : 0, s), vm = cim__slice_val(d < 0 ? -d : 0, s);
-                        v = vp - vm;
-                        mag = vp + vm;
+                /* branch-free loops that vectorize; an offset past 8 bits is
+                 * found after the loop (then the layer is not programmed) */
+                const int sh = s.lo, mk = smax;
+                int bad = 0;
+                uint32_t lsum = 0; /* rows * 255 < 2^32 */
+                if (cfg->encoding == CIM_ENC_OFFSET) {
+                    for (int kk = 0; kk < rows; kk++) {
+                        const int v0 = ((wcol[kk] + 128) >> sh) & mk, v = do_flip ? mk - v0 : v0;
+                        vbuf[kk] = (int16_t)v;
+                        mbuf[kk] = (int16_t)v;
                     }
-                    store(L, c, i, kk, n, v, mag);
-                    level_sum += (uint64_t)mag;
-                    L->rowlevel[k0 + kk] += (uint64_t)mag;
+                } else {
+                    for (int kk = 0; kk < rows; kk++) {
+                        const int d = wcol[kk] - phi, a = d < 0 ? -d : d, m = (a >> sh) & mk;
+                        bad |= a > 255;
+                        vbuf[kk] = (int16_t)(d < 0 ? -m : m);
+                        mbuf[kk] = (int16_t)m;
+                    }
                 }
+                if (bad) {
+                    int kk = 0;
+                    while (wcol[kk] - phi <= 255 && wcol[kk] - phi >= -255)
+                        kk++;
+                    st = cim__err(ctx, CIM_ERR_RANGE,
+                                  "weights: row %d channel %d: offset %d from center %d needs more than 8 bits",
+                                  k0 + kk, n, wcol[kk] - phi, phi);
+                    break;
+                }
+                for (int kk = 0; kk < rows; kk++) {
+                    lsum += (uint32_t)mbuf[kk];
+                    rowlevel[k0 + kk] += (uint64_t)mbuf[kk];
+                }
+                level_sum += lsum;
+                if (st == CIM_OK)
+                    store_column(L, c, i, n, rows, vbuf, mbuf);
             }
         }
     }
+    cim__free(ctx, vbuf);
     L->info.cell_level_sum = level_sum;
     L->info.flipped_columns = flipped;
-    return CIM_OK;
+    return st;
 }
 
 cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim_weights *w,
@@ -392,9 +440,17 @@ cim_status cim_layer_program(cim_ctx *ctx, const cim_xbar_config *cfg, const cim
         for (int k = 0; k < L->K; k++)
             for (int n = 0; n < L->N; n++)
                 L->colconst[n] -= (int64_t)cfg->zx * L->wprime[(size_t)k * (size_t)L->N + (size_t)n];
-    if (L->centers && (st = compute_centers(ctx, L, w, centers)))
+    int16_t *wT = transpose_wprime(ctx, L);
+    if (!wT) {
+        st = CIM_ERR_NOMEM;
         goto fail;
-    if ((st = encode(ctx, L)))
+    }
+    if (L->centers)
+        st = compute_centers(ctx, L, w, wT, centers);
+    if (st == CIM_OK)
+        st = encode(ctx, L, wT);
+    cim__free(ctx, wT);
+    if (st)
         goto fail;
     slice_bounds(L);
     if ((st = build_qtab(ctx, L)))

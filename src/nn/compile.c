@@ -27,6 +27,7 @@ void cim_compile_options_default(cim_compile_options *o)
     memset(o, 0, sizeof *o);
     o->budget = 0.09;
     o->calib = 10;
+    o->staged_min_macs = (uint64_t)1 << 24;
 }
 
 /* ---- slicings ---- */
@@ -198,11 +199,13 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Program and run every group of the layer under cfg on context wc, the
- * products into psum[g] ([M][N] each); centers (if not NULL) receive
- * [groups][chunks][N]. */
+/* Program every group of the layer under cfg on context wc and, when psum is
+ * not NULL, run vectors [M num0 / den, M num1 / den) of each group's M into
+ * psum[g] ([M][N] each; rows outside the range are not touched). The noise
+ * is keyed by the global vector index, so pieces give the bits of one whole
+ * run. centers (if not NULL) receive [groups][chunks][N]. */
 static cim_status run_groups(const layer_job *J, cim_ctx *wc, const cim_xbar_config *cfg, int32_t **psum,
-                             int16_t *centers)
+                             int16_t *centers, int num0, int num1, int den)
 {
     for (int gi = 0; gi < J->groups; gi++) {
         const product *p = find_product(J->rec, J->node, gi);
@@ -215,11 +218,14 @@ static cim_status run_groups(const layer_job *J, cim_ctx *wc, const cim_xbar_con
         cim_layer *L = NULL;
         uint32_t id = (uint32_t)J->node * 1024u + (uint32_t)gi; /* as the analog executor keys noise */
         cim_status st = cim_layer_program(wc, &c, &w, id, NULL, &L);
-        if (st == CIM_OK) {
+        const int m0 = (int)((int64_t)p->M * num0 / den), m1 = (int)((int64_t)p->M * num1 / den);
+        if (st == CIM_OK && psum && m1 > m0) {
             cim_run_options ro;
             cim_run_options_default(&ro);
-            ro.vector_offset = 0; /* calibration samples 0..calib-1 */
-            st = cim_layer_run(wc, L, p->x, p->M, psum[gi], NULL, &ro);
+            ro.histogram = 0;
+            ro.vector_offset = (uint64_t)m0; /* calibration samples 0..calib-1 */
+            st = cim_layer_run(wc, L, p->x + (size_t)m0 * (size_t)p->K, m1 - m0,
+                               psum[gi] + (size_t)m0 * (size_t)p->N, NULL, &ro);
         }
         if (st == CIM_OK && centers) {
             const int16_t *ce = cim_layer_centers(L);
@@ -276,57 +282,145 @@ static cim_status slicing_config(cim_ctx *ctx, const cim_xbar_config *base, cons
     return cim_config_validate(ctx, c, "candidate slicing");
 }
 
-/* The errors of slicings idx0 .. idx0 + count - 1 (enumeration order): the
- * crossbar runs spread over the workers, then each candidate's products
- * through the chain in order. */
-static cim_status try_range(layer_job *J, const cim_xbar_config *base, int cb, int idx0, int count, double *err)
+#define STAGE1_DEN 8 /* the first stage: the first eighth of every group's vectors */
+
+/* One candidate's products of every group through the node's chain: the
+ * output error (semantics.md section 10) with psum[g] as the node's products. */
+static cim_status chain_error(layer_job *J, int32_t *const *psum, double *err)
+{
+    for (int gi = 0; gi < J->groups; gi++) {
+        product *p = find_product(J->rec, J->node, gi);
+        memcpy(p->analog, psum[gi], (size_t)p->M * (size_t)p->N * sizeof(int32_t));
+    }
+    cim_status st = rerun_chain(J, J->node);
+    if (st == CIM_OK)
+        *err = output_error(J);
+    return st;
+}
+
+/* Run the given (candidate, vector range) tasks over the workers: task t runs
+ * candidate cand[t] (slicing idx0 + cand[t]) on vectors [num0[t], num1[t]) / den
+ * of every group into ps[cand[t]]. */
+static cim_status run_tasks(layer_job *J, const cim_xbar_config *base, int cb, int idx0, int ntask, const int *cand,
+                            const int *num0, const int *num1, int den, int32_t **ps)
 {
     const size_t per = (size_t)J->groups;
+    cim_status *sts = cim__calloc(J->ctx, (size_t)(ntask ? ntask : 1), sizeof *sts);
+    if (!sts)
+        return CIM_ERR_NOMEM;
+#pragma omp parallel for num_threads(J->nw) schedule(dynamic, 1)
+    for (int t = 0; t < ntask; t++) {
+        cim_ctx *wc = J->wctx[omp_get_thread_num()];
+        int w[CIM_MAX_SLICES];
+        int n = cim_slicing_get(CIM_OPERAND_BITS, cb, idx0 + cand[t], w);
+        cim_xbar_config cfg;
+        cim_status s = slicing_config(wc, base, w, n, &cfg);
+        if (s == CIM_OK)
+            s = run_groups(J, wc, &cfg, ps + (size_t)cand[t] * per, NULL, num0[t], num1[t], den);
+        if (s != CIM_OK) {
+#pragma omp critical(cim_compile_err)
+            {
+                cim__err(J->ctx, s, "%s", cim_ctx_errmsg(wc));
+                sts[t] = s;
+            }
+        }
+    }
+    cim_status st = CIM_OK;
+    for (int t = 0; t < ntask && st == CIM_OK; t++)
+        st = sts[t];
+    cim__free(J->ctx, sts);
+    return st;
+}
+
+/* The errors of slicings idx0 .. idx0 + count - 1 (enumeration order), the
+ * crossbar runs spread over the workers. err[c] is exact where known[c] is set.
+ *
+ * Without staging every candidate runs whole. With it (staged, and a layer of
+ * at least staged_min_macs), every candidate first runs the first eighth of
+ * the vectors, the rest of its products taken exact: the output error is a sum
+ * of nonnegative per-output terms over a fixed count, each output depends on
+ * one vector's products (the chain is elementwise: nn_layer_output), and
+ * outputs of exact products equal the reference, so that error is a lower
+ * bound of the whole one (also in floating point: adding nonnegative terms
+ * rounds monotonically). Candidates are then finished in increasing order of
+ * their bound, each split over the workers, and a candidate whose bound is
+ * above the budget, or above the exact error of a finished candidate within
+ * the budget, is not finished (known[c] = 0, err[c] its bound): it can be
+ * neither within budget nor the best. The choice is the one whole runs give
+ * (search; --exhaustive runs every candidate whole, and tests compare). */
+static cim_status try_range(layer_job *J, const cim_xbar_config *base, int cb, int idx0, int count, double budget,
+                            uint64_t staged_min_macs, int staged, double *err, uint8_t *known)
+{
+    const size_t per = (size_t)J->groups;
+    uint64_t macs = 0;
+    for (int gi = 0; gi < J->groups; gi++) {
+        const product *p = find_product(J->rec, J->node, gi);
+        if (p)
+            macs += (uint64_t)p->M * (uint64_t)p->K * (uint64_t)p->N;
+    }
+    staged = staged && macs >= staged_min_macs;
+    const int nw = J->nw;
+    const int ntmax = count > nw ? count : nw;
     int32_t **ps = cim__calloc(J->ctx, (size_t)count * per, sizeof *ps);
-    cim_status *sts = cim__calloc(J->ctx, (size_t)count, sizeof *sts);
-    cim_status st = ps && sts ? CIM_OK : CIM_ERR_NOMEM;
+    int *tc = cim__calloc(J->ctx, (size_t)ntmax, sizeof *tc), *t0 = cim__calloc(J->ctx, (size_t)ntmax, sizeof *t0);
+    int *t1 = cim__calloc(J->ctx, (size_t)ntmax, sizeof *t1), *order = cim__calloc(J->ctx, (size_t)count, sizeof *order);
+    cim_status st = ps && tc && t0 && t1 && order ? CIM_OK : CIM_ERR_NOMEM;
     for (int c = 0; st == CIM_OK && c < count; c++)
         for (int gi = 0; gi < J->groups; gi++) {
             const product *p = find_product(J->rec, J->node, gi);
             size_t mn = p ? (size_t)p->M * (size_t)p->N : 1;
-            if (!(ps[(size_t)c * per + (size_t)gi] = cim__malloc(J->ctx, (mn ? mn : 1) * sizeof(int32_t))))
+            int32_t *b = cim__malloc(J->ctx, (mn ? mn : 1) * sizeof(int32_t));
+            if (!(ps[(size_t)c * per + (size_t)gi] = b))
                 st = CIM_ERR_NOMEM;
+            else if (p && staged) /* the vectors past the first stage: exact until run */
+                memcpy(b, p->exact, mn * sizeof(int32_t));
         }
-    if (st == CIM_OK) {
-#pragma omp parallel for num_threads(J->nw) schedule(dynamic, 1)
-        for (int c = 0; c < count; c++) {
-            cim_ctx *wc = J->wctx[omp_get_thread_num()];
-            int w[CIM_MAX_SLICES];
-            int n = cim_slicing_get(CIM_OPERAND_BITS, cb, idx0 + c, w);
-            cim_xbar_config cfg;
-            cim_status s = slicing_config(wc, base, w, n, &cfg);
-            if (s == CIM_OK)
-                s = run_groups(J, wc, &cfg, ps + (size_t)c * per, NULL);
-            if (s != CIM_OK) {
-#pragma omp critical(cim_compile_err)
-                {
-                    cim__err(J->ctx, s, "%s", cim_ctx_errmsg(wc));
-                    sts[c] = s;
-                }
-            }
-        }
-        for (int c = 0; c < count && st == CIM_OK; c++)
-            st = sts[c];
+    /* every candidate whole, or its first stage */
+    for (int c = 0; c < count; c++) {
+        tc[c] = c;
+        t0[c] = 0;
+        t1[c] = staged ? 1 : STAGE1_DEN;
+        known[c] = 0;
     }
-    for (int c = 0; st == CIM_OK && c < count; c++) {
-        for (int gi = 0; gi < J->groups; gi++) {
-            product *p = find_product(J->rec, J->node, gi);
-            memcpy(p->analog, ps[(size_t)c * per + (size_t)gi], (size_t)p->M * (size_t)p->N * sizeof(int32_t));
-        }
-        if ((st = rerun_chain(J, J->node)) == CIM_OK) {
-            err[c] = output_error(J);
+    if (st == CIM_OK)
+        st = run_tasks(J, base, cb, idx0, count, tc, t0, t1, STAGE1_DEN, ps);
+    for (int c = 0; st == CIM_OK && c < count; c++)
+        if ((st = chain_error(J, ps + (size_t)c * per, &err[c])) == CIM_OK) {
             J->evals++;
+            known[c] = !staged;
+        }
+    if (st == CIM_OK && staged) {
+        for (int c = 0; c < count; c++) { /* by bound, then enumeration order (an insertion sort) */
+            int i = c;
+            for (; i > 0 && err[order[i - 1]] > err[c]; i--)
+                order[i] = order[i - 1];
+            order[i] = c;
+        }
+        double bound = budget;
+        for (int r = 0; r < count && st == CIM_OK; r++) {
+            const int c = order[r];
+            if (err[c] > bound)
+                continue; /* proven out of budget, or worse than a finished candidate within it */
+            for (int w = 0; w < nw; w++) { /* the other seven eighths, split over the workers */
+                tc[w] = c;
+                t0[w] = nw + (STAGE1_DEN - 1) * w;
+                t1[w] = nw + (STAGE1_DEN - 1) * (w + 1);
+            }
+            st = run_tasks(J, base, cb, idx0, nw, tc, t0, t1, STAGE1_DEN * nw, ps);
+            if (st == CIM_OK && (st = chain_error(J, ps + (size_t)c * per, &err[c])) == CIM_OK) {
+                known[c] = 1;
+                if (err[c] <= budget && err[c] < bound)
+                    bound = err[c];
+            }
         }
     }
     for (size_t i = 0; ps && i < (size_t)count * per; i++)
         cim__free(J->ctx, ps[i]);
     cim__free(J->ctx, ps);
-    cim__free(J->ctx, sts);
+    cim__free(J->ctx, tc);
+    cim__free(J->ctx, t0);
+    cim__free(J->ctx, t1);
+    cim__free(J->ctx, order);
     return st;
 }
 
@@ -341,7 +435,7 @@ static cim_status try_one(layer_job *J, const cim_xbar_config *base, const int *
     for (int gi = 0; gi < J->groups; gi++)
         psum[gi] = find_product(J->rec, J->node, gi)->analog;
     cim_status st = slicing_config(J->ctx, base, w, n, &cfg);
-    if (st == CIM_OK && (st = run_groups(J, J->wctx[0], &cfg, psum, NULL)) != CIM_OK)
+    if (st == CIM_OK && (st = run_groups(J, J->wctx[0], &cfg, psum, NULL, 0, 1, 1)) != CIM_OK)
         cim__err(J->ctx, st, "%s", cim_ctx_errmsg(J->wctx[0]));
     if (st == CIM_OK && (st = rerun_chain(J, J->node)) == CIM_OK) {
         *err = output_error(J);
@@ -371,11 +465,15 @@ static cim_status search(layer_job *J, const cim_xbar_config *base, const cim_co
 {
     const int cb = base->cell_bits < CIM_OPERAND_BITS ? base->cell_bits : CIM_OPERAND_BITS;
     const int total = cim_slicing_count(CIM_OPERAND_BITS, cb);
-    int best = -1, minidx = -1;
-    double best_err = INFINITY, min_err = INFINITY;
+    int best = -1, end = 0;
+    double best_err = INFINITY;
     double *err = cim__calloc(J->ctx, (size_t)total, sizeof *err);
-    if (!err)
+    uint8_t *known = cim__calloc(J->ctx, (size_t)total, 1);
+    if (!err || !known) {
+        cim__free(J->ctx, err);
+        cim__free(J->ctx, known);
         return CIM_ERR_NOMEM;
+    }
     cim_status st = CIM_OK;
     for (int idx0 = 0; idx0 < total && st == CIM_OK;) {
         int w[CIM_MAX_SLICES];
@@ -383,31 +481,44 @@ static cim_status search(layer_job *J, const cim_xbar_config *base, const cim_co
         int idx1 = idx0;
         while (idx1 < total && cim_slicing_get(CIM_OPERAND_BITS, cb, idx1, w) == n)
             idx1++;
-        if ((st = try_range(J, base, cb, idx0, idx1 - idx0, err + idx0)) != CIM_OK)
+        /* staged only while the choice can still fall in this count (see try_range) */
+        const int staged = !o->exhaustive && best < 0;
+        if ((st = try_range(J, base, cb, idx0, idx1 - idx0, o->budget, o->staged_min_macs, staged, err + idx0,
+                             known + idx0)) != CIM_OK)
             break;
         pl->tried += idx1 - idx0;
-        for (int i = idx0; i < idx1; i++) { /* ties: the first in enumeration order */
-            if (err[i] < min_err) {
-                min_err = err[i];
-                minidx = i;
-            }
-            if (best < 0 || cim_slicing_get(CIM_OPERAND_BITS, cb, best, w) == n)
-                if (err[i] <= o->budget && err[i] < best_err) {
+        end = idx1;
+        const int open = best < 0; /* the first count with a slicing within budget decides */
+        if (open)
+            for (int i = idx0; i < idx1; i++) /* ties: the first in enumeration order */
+                if (known[i] && err[i] <= o->budget && err[i] < best_err) {
                     best_err = err[i];
                     best = i;
                 }
-        }
         idx0 = idx1;
         if (best >= 0 && !o->exhaustive)
             break;
     }
+    /* none within budget: the least error of all tried, every one exact */
+    for (int i = 0; st == CIM_OK && best < 0 && i < end; i++)
+        if (!known[i])
+            st = try_range(J, base, cb, i, 1, o->budget, 0, 0, err + i, known + i);
     if (st == CIM_OK) {
-        const int pick = best >= 0 ? best : minidx;
+        int pick = best;
+        if (pick < 0) {
+            pick = 0;
+            for (int i = 1; i < end; i++)
+                if (err[i] < err[pick])
+                    pick = i;
+        }
         pl->n_weight_slices = cim_slicing_get(CIM_OPERAND_BITS, cb, pick, pl->weight_slices);
         pl->error = err[pick];
+        for (int i = 0; i < end; i++)
+            pl->whole += known[i];
         pl->within_budget = pl->error <= o->budget;
     }
     cim__free(J->ctx, err);
+    cim__free(J->ctx, known);
     return st;
 }
 
@@ -605,6 +716,7 @@ cim_status cim_compile(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const c
             if (J.out >= 0) {
                 st = try_one(&J, &base, lc->weight_slices, lc->n_weight_slices, &pl->error);
                 pl->tried = 1;
+                pl->whole = 1;
             } else {
                 pl->error = NAN; /* no 8-bit output to compare */
             }
@@ -618,14 +730,11 @@ cim_status cim_compile(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const c
             int nc = (pl->K + c.rows - 1) / c.rows;
             pl->nchunks = nc;
             pl->centers = cim__calloc(ctx, (size_t)J.groups * (size_t)nc * (size_t)pl->N, sizeof *pl->centers);
-            int32_t **psum = cim__calloc(ctx, (size_t)J.groups, sizeof *psum);
-            if (!pl->centers || !psum)
+            if (!pl->centers)
                 st = CIM_ERR_NOMEM;
-            for (int gi = 0; st == CIM_OK && gi < J.groups; gi++)
-                psum[gi] = find_product(&rec, k, gi)->analog;
-            if (st == CIM_OK && (st = run_groups(&J, wctx[0], &c, psum, pl->centers)) != CIM_OK)
+            /* programming alone gives them (no run) */
+            if (st == CIM_OK && (st = run_groups(&J, wctx[0], &c, NULL, pl->centers, 0, 0, 1)) != CIM_OK)
                 cim__err(ctx, st, "%s", cim_ctx_errmsg(wctx[0]));
-            cim__free(ctx, psum);
         } else if (st == CIM_OK) {
             pl->nchunks = (pl->K + base.rows - 1) / base.rows;
         }
@@ -637,8 +746,8 @@ cim_status cim_compile(cim_ctx *ctx, cim_net *net, const cim_arch *arch, const c
             char sl[64] = "";
             for (int i = 0; i < pl->n_weight_slices; i++)
                 snprintf(sl + strlen(sl), sizeof sl - strlen(sl), "%s%d", i ? "," : "", pl->weight_slices[i]);
-            fprintf(stderr, "  [%d/%d] %-32s w[%s] error %.4f%s  %d tried  %.0f ms\n", plan->n_layers, nl, pl->name,
-                    sl, pl->error, pl->searched ? "" : " (kept)", pl->tried, 1e3 * pl->seconds);
+            fprintf(stderr, "  [%d/%d] %-32s w[%s] error %.4f%s  %d tried (%d whole)  %.0f ms\n", plan->n_layers, nl,
+                    pl->name, sl, pl->error, pl->searched ? "" : " (kept)", pl->tried, pl->whole, 1e3 * pl->seconds);
         }
     }
     plan->seconds = now_s() - t0;

@@ -39,6 +39,7 @@ static json_t *layer_json(const cim_plan_layer *L)
     bad |= json_object_set_new(o, "error", isfinite(L->error) ? json_real(L->error) : json_null());
     bad |= json_object_set_new(o, "within_budget", json_boolean(L->within_budget));
     bad |= json_object_set_new(o, "tried", json_integer(L->tried));
+    bad |= json_object_set_new(o, "whole", json_integer(L->whole));
     bad |= json_object_set_new(o, "searched", json_boolean(L->searched));
     bad |= json_object_set_new(o, "ms", json_real(1e3 * L->seconds));
     bad |= json_object_set_new(o, "nchunks", json_integer(L->nchunks));
@@ -146,6 +147,12 @@ static cim_status read_layer(cim_ctx *ctx, const char *path, const json_t *o, in
     if ((st = int_field(ctx, path, o, "tried", where, 0, 1 << 20, &x)) != CIM_OK)
         return st;
     L->tried = (int)x;
+    L->whole = L->tried; /* optional: plans before staged candidates lack it */
+    if (json_object_get(o, "whole")) {
+        if ((st = int_field(ctx, path, o, "whole", where, 0, L->tried, &x)) != CIM_OK)
+            return st;
+        L->whole = (int)x;
+    }
     if ((st = need(ctx, path, o, "weight_slices", JSON_ARRAY, where, &v)) != CIM_OK)
         return st;
     size_t ns = json_array_size(v);
