@@ -360,6 +360,7 @@ static void test_kernel_list(void **state)
         assert_non_null(k->gemm_u8s8);
         assert_non_null(k->dot_u8s8);
         assert_non_null(k->gather_dots);
+        assert_non_null(k->dots);
         assert_non_null(k->supported);
         has_ref |= k == &cim_kernel_ref && strcmp(k->name, "ref") == 0;
         has_avx2 |= strcmp(k->name, "avx2") == 0;
@@ -678,6 +679,50 @@ static void test_dot(void **state)
     }
 }
 
+/* One column's sums (dots) against an int64 naive sum: row lengths Kp of
+ * 4..16 (the four-rows-per-vector path) and longer ones with partial last
+ * steps, row counts with short last groups, rows starting at any offset
+ * (unaligned) with nonzero bytes after Kp and a b with nonzero bytes after Kp
+ * (neither may count), random and extreme data. */
+static void test_dots(void **state)
+{
+    const cim_kernel *k = kernel_or_skip(state);
+    tu_rng r = {13};
+    static const int Ks[] = {4, 8, 12, 16, 20, 36, 60, 64, 68, 128, 516, 576, 2048};
+    static const int Ms[] = {1, 3, 4, 5, 15, 16, 17, 33, 100};
+    for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
+        for (size_t im = 0; im < sizeof Ms / sizeof Ms[0]; im++) {
+            const int Kp = Ks[ik], M = Ms[im], off = (int)((ik + im) % 5);
+            const size_t lda = (size_t)Kp + 64 - (size_t)Kp % 64 + 64 * (im % 2);
+            enum fill f = (ik + im) % 3 == 0 ? FILL_EXTREME_MIX : FILL_RANDOM;
+            const size_t na = lda * (size_t)M + 64, nb = (size_t)Kp + 64 - (size_t)Kp % 64 + 64;
+            uint8_t *A = xalloc64(na);
+            int8_t *b = xalloc64(nb);
+            int32_t *out = malloc(sizeof(int32_t) * (size_t)M);
+            assert_non_null(out);
+            for (size_t i = 0; i < na; i++)
+                A[i] = gen_a(&r, f, 0) | 1; /* nonzero everywhere, past Kp too */
+            for (size_t i = 0; i < nb; i++)
+                b[i] = i < (size_t)Kp ? gen_b(&r, f, 0) : 77;
+            const uint8_t *Ao = A + off; /* rows at any offset */
+            const int8_t *bo = b + (im % 3);
+            if (im % 3)
+                memmove(b + (im % 3), b, (size_t)Kp); /* b at an odd offset, the rest still nonzero */
+            k->dots(M, Kp, Ao, lda, bo, out);
+            for (int m = 0; m < M; m++) {
+                int64_t want = 0;
+                for (int x = 0; x < Kp; x++)
+                    want += (int64_t)Ao[(size_t)m * lda + (size_t)x] * bo[x];
+                if (out[m] != want)
+                    fail_msg("kernel %s dots M=%d Kp=%d lda=%zu offset %d: row %d = %d, expected %ld", k->name, M, Kp,
+                             lda, off, m, out[m], (long)want);
+            }
+            free(A);
+            free(b);
+            free(out);
+        }
+}
+
 /* Gathered dot products against an int64 naive sum: every plane count 1..9
  * (the kernels group planes by four), bit fields of every shift with full
  * and random masks (and whole bytes) of inputs of 1..8 bits, counts with short last groups, sorted
@@ -761,6 +806,7 @@ static const struct {
     {"gemm_hand", test_gemm_hand},         {"gemm_shapes", test_gemm_shapes},
     {"gemm_random", test_gemm_random},     {"gemm_extremes", test_gemm_extremes},
     {"dot", test_dot},                     {"gather_dots", test_gather_dots},
+    {"dots", test_dots},
 };
 #define N_PER_KERNEL (sizeof per_kernel / sizeof per_kernel[0])
 

@@ -682,6 +682,55 @@ static void vnni_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t lda
 }
 #undef GATHER_CASE
 
+/* One column's sums. Up to 16 bytes a row: four rows per vector (a 128-bit
+ * lane each) against b in every lane, 16 rows per step, and each lane's four
+ * sums added across the four vectors with two unpack rounds (the rows come
+ * out interleaved and one permute orders them). Longer rows: four rows at a
+ * time, 64 bytes per step, hsum4. Masked loads read nothing past Kp. */
+static void vnni_dots(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b, int32_t *out)
+{
+    if (Kp <= 16) {
+        const __mmask16 kb = (__mmask16)((1u << Kp) - 1);
+        const __m512i bb = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(kb, b));
+        const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        for (int m0 = 0; m0 < M; m0 += 16) {
+            const int nr = M - m0 < 16 ? M - m0 : 16;
+            __m512i z[4];
+            for (int j = 0; j < 4; j++) {
+                __m512i v = _mm512_setzero_si512();
+                for (int l = 0; l < 4; l++) {
+                    const int r = 4 * j + l;
+                    const __m128i row = r < nr ? _mm_maskz_loadu_epi8(kb, A + (size_t)(m0 + r) * lda) : _mm_setzero_si128();
+                    v = _mm512_inserti32x4(v, row, l);
+                }
+                z[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v, bb);
+            }
+            /* lane l of the sum: rows l, 4 + l, 8 + l, 12 + l */
+            const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(z[0], z[1]), _mm512_unpackhi_epi32(z[0], z[1]));
+            const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(z[2], z[3]), _mm512_unpackhi_epi32(z[2], z[3]));
+            const __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+            _mm512_mask_storeu_epi32(out + m0, (__mmask16)((1u << nr) - 1), _mm512_permutexvar_epi32(order, s));
+        }
+        return;
+    }
+    for (int m0 = 0; m0 < M; m0 += 4) {
+        const int nr = M - m0 < 4 ? M - m0 : 4;
+        __m512i acc[4];
+        for (int r = 0; r < 4; r++)
+            acc[r] = _mm512_setzero_si512();
+        for (int k = 0; k < Kp; k += 64) {
+            const __mmask64 km = Kp - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (Kp - k)) - 1);
+            const __m512i bv = _mm512_maskz_loadu_epi8(km, b + k);
+            for (int r = 0; r < nr; r++)
+                acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_maskz_loadu_epi8(km, A + (size_t)(m0 + r) * lda + k), bv);
+        }
+        int32_t s[4];
+        _mm_storeu_si128((__m128i *)(void *)s, hsum4(acc[0], acc[1], acc[2], acc[3]));
+        for (int r = 0; r < nr; r++)
+            out[m0 + r] = s[r];
+    }
+}
+
 CIM_BASELINE_ISA static int vnni_supported(void)
 {
     cim_cpu c;
@@ -695,4 +744,5 @@ const cim_kernel cim_kernel_avx512vnni = {
     .dot_u8s8 = vnni_dot_u8s8,
     .gather_dots = vnni_gather_dots,
     .supported = vnni_supported,
+    .dots = vnni_dots,
 };

@@ -386,6 +386,12 @@ void cuda_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t lda, int a
     }
 }
 
+/* One column's sums: host work, as small as the layers that use it. */
+void cuda_dots(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b, int32_t *out)
+{
+    cim_kernel_ref.dots(M, Kp, A, lda, b, out);
+}
+
 int cuda_supported(void)
 {
     char buf[8];
@@ -397,7 +403,7 @@ int cuda_supported(void)
 extern "C" {
 
 const cim_kernel cim_kernel_cuda = {
-    "cuda", cuda_gemm_u8s8, cuda_dot_u8s8, cuda_gather_dots, cuda_supported,
+    "cuda", cuda_gemm_u8s8, cuda_dot_u8s8, cuda_gather_dots, cuda_supported, cuda_dots,
 };
 
 int cim_cuda_gemm_u8s8_dev(int M, int Np, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, int32_t *C,

@@ -69,6 +69,15 @@ typedef struct cim_kernel {
 
     /* Nonzero if this CPU and OS can run the kernel (CPUID and XCR0). */
     int (*supported)(void);
+
+    /* One column's sums (a layer of one channel, such as each group of a
+     * depthwise convolution, where gemm_u8s8 would compute a whole 16-wide
+     * panel to keep one column):
+     *   out[m] = sum_{k < Kp} A[m * lda + k] * b[k]   for 0 <= m < M,
+     * M >= 1, Kp >= 4 and a multiple of 4, lda >= Kp. Only the first Kp
+     * bytes of each row and of b are read (a row may end where the next
+     * chunk's bytes begin), and neither needs any alignment. */
+    void (*dots)(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b, int32_t *out);
 } cim_kernel;
 
 /* The kernels compiled into this build; each file defines one. */

@@ -53,6 +53,17 @@ static void ref_gather_dots(int Kp64, int nplanes, const uint8_t *A, size_t lda,
     }
 }
 
+static void ref_dots(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b, int32_t *out)
+{
+    for (int m = 0; m < M; m++) {
+        const uint8_t *a = A + (size_t)m * lda;
+        int32_t s = 0;
+        for (int k = 0; k < Kp; k++)
+            s += (int32_t)a[k] * (int32_t)b[k];
+        out[m] = s;
+    }
+}
+
 static int ref_supported(void) { return 1; }
 
 const cim_kernel cim_kernel_ref = {
@@ -61,4 +72,5 @@ const cim_kernel cim_kernel_ref = {
     .dot_u8s8 = ref_dot_u8s8,
     .gather_dots = ref_gather_dots,
     .supported = ref_supported,
+    .dots = ref_dots,
 };

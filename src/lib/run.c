@@ -163,10 +163,26 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
     size_t panel = (size_t)(n0 / CIM_KERNEL_NR) * (size_t)(kp / CIM_KERNEL_KR) * 64;
     /* offset encoding stores only non-negative levels: N+ + N- = N+ = S */
     int offset = L->cfg.encoding == CIM_ENC_OFFSET;
+    const int nc = L->N - n0 < TILE_N ? L->N - n0 : TILE_N;
     for (int abs_pass = 0; abs_pass <= (R->noise && !offset); abs_pass++) {
         const int8_t *B = abs_pass ? L->Babs : L->Bp;
         int32_t *dst = abs_pass ? Ab : S, *tmp = abs_pass ? w->At : w->St;
         int p0 = L->part_first[i];
+        if (nc == 1) { /* one channel (a depthwise group): its column alone, not a 16-wide panel */
+            const int8_t *Bc = (abs_pass ? L->Bcabs : L->Bc) + L->bp_off[c] + (size_t)n0 * (size_t)kp;
+            /* the chunk's rows to a multiple of 4, not its 64-padded depth (zeros) */
+            const int kr = (int)cim__round_up((size_t)(L->chunk_k0[c + 1] - L->chunk_k0[c]), 4);
+            int32_t v[TILE_M], lo[TILE_M];
+            R->kern->dots(mc, kr, A, lda, Bc + (size_t)p0 * L->bp_stride[c], v);
+            if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
+                R->kern->dots(mc, kr, A, lda, Bc + (size_t)(p0 + 1) * L->bp_stride[c], lo);
+                for (int mm = 0; mm < mc; mm++)
+                    v[mm] = 16 * v[mm] + lo[mm];
+            }
+            for (int mm = 0; mm < mc; mm++)
+                dst[mm * TILE_N] = v[mm];
+            continue;
+        }
         R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst,
                            TILE_N);
         if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
