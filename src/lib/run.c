@@ -107,7 +107,6 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                                    (size_t)L->chunk_off[c];
                     for (int k = 0; k < rows; k++)
                         dst[k] = (uint8_t)(((unsigned)a[k] >> b.lo) & mask);
-                    memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
                 }
                 R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sums[q];
                 pulses_all += (uint64_t)sums[q];
@@ -129,9 +128,7 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                     sum += (int32_t)v;
                     pulses[k] = (uint16_t)(pulses[k] + v);
                 }
-                /* the kernels read whole padded chunks: the padding must be zero (the
-                 * buffer is reused across layers) */
-                memset(dst + rows, 0, (size_t)(L->chunk_kp[c] - rows));
+                /* (the chunk's padding was zeroed once for the run) */
             } else { /* a recovery slice: its sums only (kernels read its bits from the plane) */
                 for (int k = 0; k < rows; k++) {
                     unsigned v = ((unsigned)a[k] >> b.lo) & mask;
@@ -552,6 +549,19 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     cim_status st = cim__run_alloc(ctx, &R, M);
     if (st)
         goto done;
+    /* The kernels read whole 64-padded chunks, so each chunk's padding in the
+     * planes must be zero. build_vector writes only the rows; the padding is
+     * cleared here, once per run (the buffer is shared with other layers'
+     * runs), not per vector (for a depthwise group, nine rows in a 64-byte
+     * chunk, that was 55 bytes and a call per plane and vector). */
+    for (int q = 0; q < L->nis; q++)
+        for (int gm = 0; gm < R.ms; gm++)
+            for (int c = 0; c < L->nchunks; c++) {
+                const int rows = L->chunk_k0[c + 1] - L->chunk_k0[c];
+                memset(R.planes + (size_t)q * R.plane_stride + (size_t)gm * (size_t)L->kp_total +
+                           (size_t)L->chunk_off[c] + (size_t)rows,
+                       0, (size_t)(L->chunk_kp[c] - rows));
+            }
 
     int ntn = (L->N + TILE_N - 1) / TILE_N;
     for (int m0 = 0; m0 < M && st == CIM_OK; m0 += R.ms) {
