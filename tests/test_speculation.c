@@ -3,6 +3,7 @@
  * recovers exactly, a recovery that still saturates, ADC counts that include
  * only the failed columns, and recovery widths that do not divide a slice;
  * then whole layers: RAELLA counters, and tiles that recover densely. */
+#include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
 
@@ -339,6 +340,96 @@ static void test_one_column_like_two(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* Narrow layers (fewer channels than a vector holds: the ADC stage gathers
+ * whole rows into one block) compute what their columns compute in a wide
+ * layer: noise off, a narrow layer of n columns against those columns
+ * repeated 16 times (exactly 16 times its counters and histogram, the same
+ * psums in every copy); with noise (keyed by channel), against a wide layer
+ * whose first n columns are the narrow layer's (the same psums there). With
+ * speculation failures, recoveries and signed_split's two phases. */
+static void test_narrow_like_wide(void **state)
+{
+    (void)state;
+    enum { K = 40, M = 70, REP = 16, WIDE = 19 };
+    static const int ns[] = {2, 3, 7, 15};
+    cim_ctx *ctx = tu_ctx();
+    tu_rng r = {29};
+    static uint8_t x[M * K];
+    for (int i = 0; i < M * K; i++)
+        x[i] = (uint8_t)tu_range(&r, 0, 255);
+    for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
+        const int n = ns[in], nw = n * REP;
+        int8_t *w = malloc((size_t)K * (size_t)n), *wr = malloc((size_t)K * (size_t)nw);
+        int8_t *ww = malloc((size_t)K * WIDE);
+        int32_t *p = malloc(sizeof(int32_t) * (size_t)M * (size_t)n);
+        int32_t *pr = malloc(sizeof(int32_t) * (size_t)M * (size_t)nw), *pw = malloc(sizeof(int32_t) * M * WIDE);
+        assert_true(w && wr && ww && p && pr && pw);
+        for (int k = 0; k < K; k++) {
+            for (int j = 0; j < n; j++)
+                w[k * n + j] = (int8_t)(tu_range(&r, 0, 1) ? tu_range(&r, 60, 127) : -tu_range(&r, 60, 128));
+            for (int j = 0; j < nw; j++)
+                wr[k * nw + j] = w[k * n + j % n];
+            for (int j = 0; j < WIDE; j++)
+                ww[k * WIDE + j] = j < n ? w[k * n + j] : (int8_t)tu_range(&r, -128, 127);
+        }
+        for (int noisy = 0; noisy <= 1; noisy++) {
+            cim_xbar_config c;
+            assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
+            c.zx = 100; /* signed_split: two phases */
+            c.input_encoding = CIM_IN_SIGNED_SPLIT;
+            if (noisy) {
+                c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+                c.noise.level = 0.08;
+                c.noise.seed = 7;
+            }
+            cim_stats s, sr, sw;
+            cim_weights a = {w, CIM_INT8, K, n, NULL}, b = {wr, CIM_INT8, K, nw, NULL}, d = {ww, CIM_INT8, K, WIDE, NULL};
+            cim_layer *La = NULL, *Lb = NULL, *Ld = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &a, 3, NULL, &La), CIM_OK);
+            assert_int_equal(cim_layer_program(ctx, &c, &b, 3, NULL, &Lb), CIM_OK);
+            assert_int_equal(cim_layer_program(ctx, &c, &d, 3, NULL, &Ld), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, La, x, M, p, &s, NULL), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, Lb, x, M, pr, &sr, NULL), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, Ld, x, M, pw, &sw, NULL), CIM_OK);
+            if (s.speculation_failures < 10)
+                fail_msg("n = %d: only %llu failed speculations", n, (unsigned long long)s.speculation_failures);
+            for (int m = 0; m < M; m++)
+                for (int j = 0; j < n; j++) {
+                    if (p[m * n + j] != pw[m * WIDE + j])
+                        fail_msg("n = %d, noise %d: vector %d channel %d: narrow %d, wide %d", n, noisy, m, j,
+                                 p[m * n + j], pw[m * WIDE + j]);
+                    for (int q = 0; !noisy && q < REP; q++)
+                        if (p[m * n + j] != pr[m * nw + q * n + j])
+                            fail_msg("n = %d: vector %d channel %d: narrow %d, copy %d %d", n, m, j, p[m * n + j], q,
+                                     pr[m * nw + q * n + j]);
+                }
+            if (!noisy) {
+                assert_int_equal(REP * s.adc_converts_speculative, sr.adc_converts_speculative);
+                assert_int_equal(REP * s.adc_converts_recovery, sr.adc_converts_recovery);
+                assert_int_equal(REP * s.speculation_failures, sr.speculation_failures);
+                assert_int_equal(REP * s.saturations, sr.saturations);
+                assert_int_equal(REP * s.true_clips, sr.true_clips);
+                assert_int_equal(REP * s.hist.below, sr.hist.below);
+                assert_int_equal(REP * s.hist.above, sr.hist.above);
+                for (int i = 0; i < CIM_HIST_BINS; i++)
+                    assert_int_equal(REP * s.hist.bins[i], sr.hist.bins[i]);
+                for (int i = 0; i < CIM_HIST_BITS; i++)
+                    assert_int_equal(REP * s.hist.bits[i], sr.hist.bits[i]);
+            }
+            cim_layer_free(ctx, La);
+            cim_layer_free(ctx, Lb);
+            cim_layer_free(ctx, Ld);
+        }
+        free(w);
+        free(wr);
+        free(ww);
+        free(p);
+        free(pr);
+        free(pw);
+    }
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_raella_counts),
         cmocka_unit_test(test_dense_recovery_exact),
         cmocka_unit_test(test_one_column_like_two),
+        cmocka_unit_test(test_narrow_like_wide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
