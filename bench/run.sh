@@ -58,7 +58,8 @@ t_start=$(date +%s)
 # the build measured
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 dirty=""
-git diff-index --quiet HEAD -- 2>/dev/null || dirty=" + uncommitted changes (dirty)"
+# (results/ is what this script writes: a rerun over a previous run's tables is not "dirty")
+git diff-index --quiet HEAD -- . ':(exclude)results' 2>/dev/null || dirty=" + uncommitted changes (dirty)"
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "commit=$commit$dirty"
