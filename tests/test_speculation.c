@@ -280,6 +280,37 @@ static void test_dense_recovery_exact(void **state)
         }
 }
 
+/* raella with signed_split inputs (two phases), noise E = 0.08 when noisy. */
+static void split_config(cim_ctx *ctx, int noisy, cim_xbar_config *c)
+{
+    assert_int_equal(cim_config_preset(ctx, "raella", c), CIM_OK);
+    c->zx = 100;
+    c->input_encoding = CIM_IN_SIGNED_SPLIT;
+    if (noisy) {
+        c->noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+        c->noise.level = 0.08;
+        c->noise.seed = 7;
+    }
+}
+
+/* big's per-column counters and histogram are exactly f times small's (the
+ * same columns, repeated f times). */
+static void scaled_counters(const cim_stats *small, const cim_stats *big, uint64_t f)
+{
+    assert_int_equal(f * small->adc_converts_speculative, big->adc_converts_speculative);
+    assert_int_equal(f * small->adc_converts_recovery, big->adc_converts_recovery);
+    assert_int_equal(f * small->speculation_failures, big->speculation_failures);
+    assert_int_equal(f * small->saturations, big->saturations);
+    assert_int_equal(f * small->saturations_recovery, big->saturations_recovery);
+    assert_int_equal(f * small->true_clips, big->true_clips);
+    assert_int_equal(f * small->hist.below, big->hist.below);
+    assert_int_equal(f * small->hist.above, big->hist.above);
+    for (int i = 0; i < CIM_HIST_BINS; i++)
+        assert_int_equal(f * small->hist.bins[i], big->hist.bins[i]);
+    for (int i = 0; i < CIM_HIST_BITS; i++)
+        assert_int_equal(f * small->hist.bits[i], big->hist.bits[i]);
+}
+
 /* A one-column layer (a depthwise convolution's crossbar: the ADC stage
  * gathers the column across rows) computes what the same column computes
  * beside a twin: identical psums with speculation, failures and noise, and
@@ -300,14 +331,7 @@ static void test_one_column_like_two(void **state)
     cim_ctx *ctx = tu_ctx();
     for (int noisy = 0; noisy <= 1; noisy++) {
         cim_xbar_config c;
-        assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
-        c.zx = 100; /* signed_split: two phases */
-        c.input_encoding = CIM_IN_SIGNED_SPLIT;
-        if (noisy) {
-            c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-            c.noise.level = 0.08;
-            c.noise.seed = 7;
-        }
+        split_config(ctx, noisy, &c);
         cim_stats s1, s2;
         cim_weights a = {w1, CIM_INT8, K, 1, NULL}, b = {w2, CIM_INT8, K, 2, NULL};
         cim_layer *L1 = NULL, *L2 = NULL;
@@ -321,18 +345,7 @@ static void test_one_column_like_two(void **state)
         if (s1.speculation_failures < 20) /* the recovery path ran */
             fail_msg("only %llu failed speculations", (unsigned long long)s1.speculation_failures);
         if (!noisy) {
-            assert_int_equal(2 * s1.adc_converts_speculative, s2.adc_converts_speculative);
-            assert_int_equal(2 * s1.adc_converts_recovery, s2.adc_converts_recovery);
-            assert_int_equal(2 * s1.speculation_failures, s2.speculation_failures);
-            assert_int_equal(2 * s1.saturations, s2.saturations);
-            assert_int_equal(2 * s1.saturations_recovery, s2.saturations_recovery);
-            assert_int_equal(2 * s1.true_clips, s2.true_clips);
-            assert_int_equal(2 * s1.hist.below, s2.hist.below);
-            assert_int_equal(2 * s1.hist.above, s2.hist.above);
-            for (int i = 0; i < CIM_HIST_BINS; i++)
-                assert_int_equal(2 * s1.hist.bins[i], s2.hist.bins[i]);
-            for (int i = 0; i < CIM_HIST_BITS; i++)
-                assert_int_equal(2 * s1.hist.bits[i], s2.hist.bits[i]);
+            scaled_counters(&s1, &s2, 2);
         }
         cim_layer_free(ctx, L1);
         cim_layer_free(ctx, L2);
@@ -374,14 +387,7 @@ static void test_narrow_like_wide(void **state)
         }
         for (int noisy = 0; noisy <= 1; noisy++) {
             cim_xbar_config c;
-            assert_int_equal(cim_config_preset(ctx, "raella", &c), CIM_OK);
-            c.zx = 100; /* signed_split: two phases */
-            c.input_encoding = CIM_IN_SIGNED_SPLIT;
-            if (noisy) {
-                c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-                c.noise.level = 0.08;
-                c.noise.seed = 7;
-            }
+            split_config(ctx, noisy, &c);
             cim_stats s, sr, sw;
             cim_weights a = {w, CIM_INT8, K, n, NULL}, b = {wr, CIM_INT8, K, nw, NULL}, d = {ww, CIM_INT8, K, WIDE, NULL};
             cim_layer *La = NULL, *Lb = NULL, *Ld = NULL;
@@ -404,17 +410,7 @@ static void test_narrow_like_wide(void **state)
                                      pr[m * nw + q * n + j]);
                 }
             if (!noisy) {
-                assert_int_equal(REP * s.adc_converts_speculative, sr.adc_converts_speculative);
-                assert_int_equal(REP * s.adc_converts_recovery, sr.adc_converts_recovery);
-                assert_int_equal(REP * s.speculation_failures, sr.speculation_failures);
-                assert_int_equal(REP * s.saturations, sr.saturations);
-                assert_int_equal(REP * s.true_clips, sr.true_clips);
-                assert_int_equal(REP * s.hist.below, sr.hist.below);
-                assert_int_equal(REP * s.hist.above, sr.hist.above);
-                for (int i = 0; i < CIM_HIST_BINS; i++)
-                    assert_int_equal(REP * s.hist.bins[i], sr.hist.bins[i]);
-                for (int i = 0; i < CIM_HIST_BITS; i++)
-                    assert_int_equal(REP * s.hist.bits[i], sr.hist.bits[i]);
+                scaled_counters(&s, &sr, REP);
             }
             cim_layer_free(ctx, La);
             cim_layer_free(ctx, Lb);

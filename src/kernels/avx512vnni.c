@@ -276,6 +276,22 @@ static CIM_ALWAYS_INLINE fields make_fields(int npl, int lut, const uint8_t *shi
 #define FIELD(F, P, AV)                                                                          \
     (lut ? _mm512_shuffle_epi8((F).mk##P, (AV)) : _mm512_and_si512(_mm512_srl_epi16((AV), (F).sh##P), (F).mk##P))
 
+/* The end of gather4 and gather4_row: with dual, the odd steps' accumulators
+ * (d*) folded into the even ones, then each plane's four sums stored
+ * (wrap-around adds: exact, the true sums fit int32). */
+#define G4_FOLD(E) c0##E = _mm512_add_epi32(c0##E, d0##E); c1##E = _mm512_add_epi32(c1##E, d1##E);
+#define G4_FINISH(ENTRIES)                                                                       \
+    if (dual) {                                                                                  \
+        ENTRIES(G4_FOLD)                                                                         \
+    }                                                                                            \
+    _mm_storeu_si128((__m128i *)(void *)out, hsum4(c00, c01, c02, c03));                         \
+    if (npl > 1)                                                                                 \
+        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(c10, c11, c12, c13));             \
+    if (npl > 2)                                                                                 \
+        _mm_storeu_si128((__m128i *)(void *)(out + 2 * ldo), hsum4(c20, c21, c22, c23));         \
+    if (npl > 3)                                                                                 \
+        _mm_storeu_si128((__m128i *)(void *)(out + 3 * ldo), hsum4(c30, c31, c32, c33));
+
 /* Four entries x npl (<= 4, a constant at each call site) planes: 4 npl
  * independent vpdpbusd chains in named registers; each entry's input bytes
  * and column vector are loaded once per 64-byte step and used by every
@@ -319,19 +335,7 @@ static CIM_ALWAYS_INLINE void gather4(const int npl, const int lut, int Kp64, co
 #undef GD_STEP_EVEN
 #undef GD_STEP_ODD
 #undef GD_STEP
-    if (dual) {
-#define GD_FOLD(E) c0##E = _mm512_add_epi32(c0##E, d0##E); c1##E = _mm512_add_epi32(c1##E, d1##E);
-        GD_ENTRIES(GD_FOLD)
-#undef GD_FOLD
-    }
-    /* wrap-around adds: exact, the true sums fit int32 */
-    _mm_storeu_si128((__m128i *)(void *)out, hsum4(c00, c01, c02, c03));
-    if (npl > 1)
-        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(c10, c11, c12, c13));
-    if (npl > 2)
-        _mm_storeu_si128((__m128i *)(void *)(out + 2 * ldo), hsum4(c20, c21, c22, c23));
-    if (npl > 3)
-        _mm_storeu_si128((__m128i *)(void *)(out + 3 * ldo), hsum4(c30, c31, c32, c33));
+    G4_FINISH(GD_ENTRIES)
 }
 #undef GD_ENTRIES
 
@@ -380,21 +384,11 @@ static CIM_ALWAYS_INLINE void gather4_row(const int npl, const int lut, int Kp64
         GR_STEP(k, c0, c1)
 #undef GR_STEP
 #undef GR_DP
-    if (dual) {
-#define GR_FOLD(E) c0##E = _mm512_add_epi32(c0##E, d0##E); c1##E = _mm512_add_epi32(c1##E, d1##E);
-        GR_ENTRIES(GR_FOLD)
-#undef GR_FOLD
-    }
-    /* wrap-around adds: exact, the true sums fit int32 */
-    _mm_storeu_si128((__m128i *)(void *)out, hsum4(c00, c01, c02, c03));
-    if (npl > 1)
-        _mm_storeu_si128((__m128i *)(void *)(out + ldo), hsum4(c10, c11, c12, c13));
-    if (npl > 2)
-        _mm_storeu_si128((__m128i *)(void *)(out + 2 * ldo), hsum4(c20, c21, c22, c23));
-    if (npl > 3)
-        _mm_storeu_si128((__m128i *)(void *)(out + 3 * ldo), hsum4(c30, c31, c32, c33));
+    G4_FINISH(GR_ENTRIES)
 }
 #undef GR_ENTRIES
+#undef G4_FINISH
+#undef G4_FOLD
 
 /* Eight entries of one input row, one plane: one input load and one field
  * operation per step for eight columns (eight vpdpbusd chains). */
