@@ -399,6 +399,47 @@ static void test_refinement(void **state)
  * it withdrawn (every conversion clamped): the same psums, saturations (sparse
  * inputs: many sums at the code 0) and clips. At E = 0.04 every slice pair is
  * proven; at E = 0.3 a sum of 1 could draw k = -2 and none is. */
+/* A one-channel layer (its tile's uniforms, sums and outputs side by side,
+ * run.c cim__tile_ld) draws what the same channel draws as column 0 of a
+ * 20-channel layer: the ADC-output draw keyed by (vector, channel), on every
+ * kernel's stage. */
+static void test_one_channel_draw(void **state)
+{
+    (void)state;
+    enum { K = 100, M = 300, NW = 20 };
+    static int8_t W1[K], W[K * NW];
+    static uint8_t X[M * K];
+    static int32_t p1[M], p[M * NW];
+    tu_fill_layer(6, K, NW, M, W, X);
+    for (int k = 0; k < K; k++)
+        W1[k] = W[k * NW];
+    const cim_kernel *const *ks = cim_kernel_list();
+    for (int kk = 0; ks[kk]; kk++) {
+        if (!ks[kk]->supported() || strcmp(ks[kk]->name, "cuda") == 0)
+            continue;
+        cim_ctx *ctx = tu_ctx_with(ks[kk]->name, 1);
+        cim_xbar_config c;
+        assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+        c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+        c.noise.level = 0.3;
+        c.noise.seed = 4;
+        cim_weights w1 = {W1, CIM_INT8, K, 1, NULL}, w = {W, CIM_INT8, K, NW, NULL};
+        cim_layer *L1 = NULL, *L = NULL;
+        assert_int_equal(cim_layer_program(ctx, &c, &w1, 2, NULL, &L1), CIM_OK);
+        assert_int_equal(cim_layer_program(ctx, &c, &w, 2, NULL, &L), CIM_OK);
+        assert_non_null(L1->qtab);
+        assert_int_equal(cim_layer_run(ctx, L1, X, M, p1, NULL, NULL), CIM_OK);
+        assert_int_equal(cim_layer_run(ctx, L, X, M, p, NULL, NULL), CIM_OK);
+        for (int m = 0; m < M; m++)
+            if (p1[m] != p[m * NW])
+                fail_msg("kernel %s: vector %d: one channel %d, column 0 of %d: %d", ks[kk]->name, m, p1[m], NW,
+                         p[m * NW]);
+        cim_layer_free(ctx, L1);
+        cim_layer_free(ctx, L);
+        cim_ctx_destroy(ctx);
+    }
+}
+
 static void test_layer_in_range(void **state)
 {
     (void)state;
@@ -513,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_in_range),
         cmocka_unit_test(test_tile_shapes),
         cmocka_unit_test(test_refinement),
+        cmocka_unit_test(test_one_channel_draw),
         cmocka_unit_test(test_layer_in_range),
         cmocka_unit_test(test_layer_vs_normals),
     };

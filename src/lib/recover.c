@@ -26,6 +26,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     cim_adc_counts cnt = {0, 0};
     uint32_t *hist = R->hist ? w->hist : NULL;
     const uint16_t *fail = w->fail;
+    const int ld = cim__tile_ld(R, nc); /* the tile's sums: row mm at mm * ld */
 
     {
         uint32_t *restrict frow = w->frow, *restrict fch = w->fch;
@@ -34,7 +35,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         for (int f = 0; f < nfail; f++) {
             frow[f] = (uint32_t)(tm0 + fail[f] / TILE_N);
             fch[f] = (uint32_t)(n0 + fail[f] % TILE_N);
-            frest[f] = S[fail[f]];
+            frest[f] = S[fail[f] / TILE_N * ld + fail[f] % TILE_N];
         }
     }
     if (R->acc32)
@@ -54,7 +55,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         int32_t *restrict frest_abs = w->frest_abs;
         const int32_t *restrict Ab = w->Ab;
         for (int f = 0; f < nfail; f++)
-            frest_abs[f] = Ab[fail[f]];
+            frest_abs[f] = Ab[fail[f] / TILE_N * ld + fail[f] % TILE_N];
     }
     key.islice = 0x100u | (uint32_t)j << 4;
     if (R->noise) /* every recovery slice's normals at once */

@@ -151,9 +151,10 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of mc rows of
  * input-slice values A (row stride lda) in chunk c against weight slice i,
- * panels from n0 (np wide). */
+ * panels from n0 (np wide), rows of S and Ab ld apart (TILE_N, or 1 for a
+ * one-channel tile: cim__tile_ld). */
 static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c, int i, int mc, int n0, int np,
-                    int32_t *S, int32_t *Ab)
+                    int32_t *S, int32_t *Ab, int ld)
 {
     const cim_layer *L = R->L;
     int kp = L->chunk_kp[c];
@@ -177,7 +178,7 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
                     v[mm] = 16 * v[mm] + lo[mm];
             }
             for (int mm = 0; mm < mc; mm++)
-                dst[mm * TILE_N] = v[mm];
+                dst[mm * ld] = v[mm];
             continue;
         }
         R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst,
@@ -192,17 +193,17 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
     }
     if (R->noise && offset)
         for (int mm = 0; mm < mc; mm++)
-            memcpy(Ab + mm * TILE_N, S + mm * TILE_N, (size_t)np * sizeof(int32_t));
+            memcpy(Ab + mm * ld, S + mm * ld, (size_t)(ld == 1 ? 1 : np) * sizeof(int32_t));
 }
 
 /* Plane q (a static or speculative slice), tile rows m0.. (see colsums). */
 void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
-                       int32_t *Ab)
+                       int32_t *Ab, int ld)
 {
     const cim_layer *L = R->L;
     const uint8_t *A = R->planes + (size_t)q * R->plane_stride + (size_t)m0 * (size_t)L->kp_total +
                        (size_t)L->chunk_off[c];
-    colsums(R, w, A, (size_t)L->kp_total, c, i, mc, n0, np, S, Ab);
+    colsums(R, w, A, (size_t)L->kp_total, c, i, mc, n0, np, S, Ab, ld);
 }
 
 /* Recovery slice r of speculative slice j, tile rows m0..: the rows are built
@@ -221,7 +222,7 @@ CIM_CLONES void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int
         for (size_t k = 0; k < kp; k++)
             d[k] = (uint8_t)((a[k] >> shift) & mask);
     }
-    colsums(R, w, w->rplane, kp, c, i, mc, n0, np, S, Ab);
+    colsums(R, w, w->rplane, kp, c, i, mc, n0, np, S, Ab, TILE_N); /* read by failure index */
 }
 
 /* Gathered column sums of recovery slices r0 .. r0 + nr - 1 of speculative
@@ -398,6 +399,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
     const cim_layer *L = R->L;
     int nc = L->N - n0 < TILE_N ? L->N - n0 : TILE_N;
     int np = (int)cim__round_up((size_t)nc, CIM_KERNEL_NR);
+    const int ld = cim__tile_ld(R, nc);
     int64_t sign = phase ? -1 : 1;
     cim_noise_key key = {L->cfg.noise.seed, L->layer_id, 0, 0, 0, 0, (uint32_t)phase};
     uint32_t *hist = R->hist ? w->hist : NULL;
@@ -425,19 +427,19 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                                      (R->qt && L->qinr[((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->nis + (size_t)j]),
                                  NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 int nfail;
-                cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab);
+                cim__tile_colsums(R, w, j, c, i, tm0, mc, n0, np, w->S, w->Ab, ld);
                 key.chunk = (uint32_t)c;
                 key.wslice = (uint32_t)i;
                 key.islice = (uint32_t)j;
                 key.vector = sb_vector + (uint64_t)tm0;
                 if (R->qt) { /* gaussian_colsum drawn at the ADC's output (qnoise.h) */
-                    R->stage->qnoise_tile(&key, mc, (uint32_t)n0, nc, w->qu, TILE_N);
+                    R->stage->qnoise_tile(&key, mc, (uint32_t)n0, nc, w->qu, (size_t)ld);
                     a.qt = R->qt;
                     a.qu = w->qu;
                     a.qkey = key;
                     a.qn0 = (uint32_t)n0;
                 } else if (R->noise)
-                    R->stage->noise_tile(&key, mc, (uint32_t)n0, nc, w->z, TILE_N);
+                    R->stage->noise_tile(&key, mc, (uint32_t)n0, nc, w->z, (size_t)ld);
                 if (R->phys) { /* the physical models: the deviation each conversion sees (phys.h) */
                     const float *zp = NULL;
                     if (R->phys->per_op) {
@@ -457,10 +459,10 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                     for (int mm = 0; mm < mc; mm++)
                         w->ftot[mm] = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)(tm0 + mm)) * (size_t)L->nchunks + (size_t)c];
                 if (R->acc32)
-                    nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, TILE_N, w->acc32, TILE_N,
+                    nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld, w->acc32, TILE_N,
                                                  w->fail, TILE_N, hist, w->bits_out, &cnt);
                 else
-                    nfail = R->stage->adc_tile(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, TILE_N,
+                    nfail = R->stage->adc_tile(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld,
                                                R->acc + (size_t)tm0 * (size_t)L->N + (size_t)n0, (size_t)L->N, w->fail,
                                                TILE_N, hist, w->bits_out, &cnt);
                 w->hist_pending += (uint64_t)mc * (uint64_t)nc;

@@ -104,11 +104,21 @@ cim_status cim__run_alloc(cim_ctx *ctx, run_state *R, int M);
  * of recovery slices r0.. of speculative slice j for scattered (vector,
  * channel) pairs. */
 void cim__tile_colsums(run_state *R, worker *w, int q, int c, int i, int m0, int mc, int n0, int np, int32_t *S,
-                       int32_t *Ab);
+                       int32_t *Ab, int ld);
 void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int c, int i, int m0, int mc, int n0, int np,
                            int32_t *S, int32_t *Ab);
 void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
                          const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab);
+
+/* The row stride of a tile's sums S, N+ + N-, normals and uniforms: TILE_N,
+ * or 1 for a tile of one channel (a depthwise group), whose values then lie
+ * side by side for the ADC stage (no strided gathers) when no physical model
+ * runs (those read the tile at TILE_N). A failure's index is always
+ * mm * TILE_N + nn (w->fail). */
+static inline int cim__tile_ld(const run_state *R, int nc)
+{
+    return nc == 1 && !R->phys ? 1 : TILE_N;
+}
 
 /* recover.c: dynamic input slicing's recovery of the nfail failed columns
  * (w->fail) of one (chunk c, weight slice i, speculative slice j) tile. */
