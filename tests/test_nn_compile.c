@@ -324,6 +324,19 @@ static void test_bad_plans(void **state)
     t = replace(text, "\"centers\": [", "\"centers\": [0, ");
     expect_reject(ctx, lenet, bad, t, "centers");
     free(t);
+    /* more candidates finished whole than tried */
+    t = replace(text, "\"whole\": ", "\"whole\": 9");
+    expect_reject(ctx, lenet, bad, t, "layers[0].whole");
+    free(t);
+    /* a plan without `whole` (older versions) reads as every candidate finished */
+    t = replace(text, "\"whole\": ", "\"whole_\": ");
+    put(bad, t);
+    free(t);
+    if (cim_plan_load(ctx, bad, lenet, &q) != CIM_OK)
+        fail_msg("a plan without whole: %s", cim_ctx_errmsg(ctx));
+    assert_int_equal(q->layers[0].whole, q->layers[0].tried);
+    cim_plan_free(ctx, q);
+    q = NULL;
     t = replace(text, "\"model_crc32\": ", "\"model_crc32\": 1");
     expect_reject(ctx, lenet, bad, t, "model_crc32");
     free(t);
