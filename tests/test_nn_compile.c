@@ -73,13 +73,7 @@ static cim_plan *compile_staged(cim_ctx *ctx, cim_net *net, const char *arch_spe
 {
     cim_arch arch;
     assert_int_equal(cim_arch_load(ctx, arch_spec, &arch), CIM_OK);
-    if (noise > 0) {
-        arch.base.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-        arch.base.noise.level = noise;
-        arch.base.noise.seed = 3;
-        for (int i = 0; i < arch.n_overrides; i++)
-            arch.over[i].cfg.noise = arch.base.noise;
-    }
+    tu_arch_noise(&arch, noise, 3);
     cim_compile_options o;
     cim_compile_options_default(&o);
     o.exhaustive = exhaustive;

@@ -32,12 +32,7 @@ static void eval(cim_ctx *ctx, cim_net *net, const char *arch_spec, double noise
 {
     cim_arch arch;
     assert_int_equal(cim_arch_load(ctx, arch_spec, &arch), CIM_OK);
-    if (noise > 0) {
-        arch.base.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-        arch.base.noise.level = noise;
-        for (int i = 0; i < arch.n_overrides; i++)
-            arch.over[i].cfg.noise = arch.base.noise;
-    }
+    tu_arch_noise(&arch, noise, 0);
     cim_eval_options o;
     cim_eval_options_default(&o);
     o.batch = batch;
@@ -141,10 +136,7 @@ static void test_analog_only(void **state)
     assert_int_equal(cim_net_load(ctx, path, &net), CIM_OK);
     cim_arch arch;
     assert_int_equal(cim_arch_load(ctx, "raella", &arch), CIM_OK);
-    arch.base.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-    arch.base.noise.level = 0.08;
-    for (int i = 0; i < arch.n_overrides; i++)
-        arch.over[i].cfg.noise = arch.base.noise;
+    tu_arch_noise(&arch, 0.08, 0);
     cim_eval_options o;
     cim_eval_options_default(&o);
     o.batch = 16;

@@ -23,10 +23,7 @@ static void run_part(cim_ctx *ctx, const char *preset, double level, uint64_t se
                      cim_stats *st)
 {
     cim_xbar_config c;
-    assert_int_equal(cim_config_preset(ctx, preset, &c), CIM_OK);
-    c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-    c.noise.level = level;
-    c.noise.seed = seed;
+    tu_noisy_preset(ctx, preset, level, seed, &c);
     c.rows = 128; /* several chunks */
     cim_weights w = {W, CIM_INT8, K, N, NULL};
     cim_layer *L = NULL;

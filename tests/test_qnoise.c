@@ -419,10 +419,7 @@ static void test_one_channel_draw(void **state)
             continue;
         cim_ctx *ctx = tu_ctx_with(ks[kk]->name, 1);
         cim_xbar_config c;
-        assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
-        c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-        c.noise.level = 0.3;
-        c.noise.seed = 4;
+        tu_noisy_preset(ctx, "isaac", 0.3, 4, &c);
         cim_weights w1 = {W1, CIM_INT8, K, 1, NULL}, w = {W, CIM_INT8, K, NW, NULL};
         cim_layer *L1 = NULL, *L = NULL;
         assert_int_equal(cim_layer_program(ctx, &c, &w1, 2, NULL, &L1), CIM_OK);
@@ -454,10 +451,7 @@ static void test_layer_in_range(void **state)
     for (int l = 0; l < 2; l++) {
         cim_ctx *ctx = tu_ctx();
         cim_xbar_config c;
-        assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
-        c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-        c.noise.level = levels[l];
-        c.noise.seed = 9;
+        tu_noisy_preset(ctx, "isaac", levels[l], 9, &c);
         cim_weights wt = {W, CIM_INT8, K, N, NULL};
         cim_layer *L = NULL;
         assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
@@ -506,10 +500,7 @@ static void test_layer_vs_normals(void **state)
         for (int normals = 0; normals <= 1; normals++) {
             cim_ctx *ctx = tu_ctx();
             cim_xbar_config c;
-            assert_int_equal(cim_config_preset(ctx, presets[pr], &c), CIM_OK);
-            c.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-            c.noise.level = 0.1;
-            c.noise.seed = 17;
+            tu_noisy_preset(ctx, presets[pr], 0.1, 17, &c);
             cim_weights wt = {W, CIM_INT8, K, N, NULL};
             cim_layer *L = NULL;
             assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);

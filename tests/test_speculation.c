@@ -283,14 +283,12 @@ static void test_dense_recovery_exact(void **state)
 /* raella with signed_split inputs (two phases), noise E = 0.08 when noisy. */
 static void split_config(cim_ctx *ctx, int noisy, cim_xbar_config *c)
 {
-    assert_int_equal(cim_config_preset(ctx, "raella", c), CIM_OK);
+    if (noisy)
+        tu_noisy_preset(ctx, "raella", 0.08, 7, c);
+    else
+        assert_int_equal(cim_config_preset(ctx, "raella", c), CIM_OK);
     c->zx = 100;
     c->input_encoding = CIM_IN_SIGNED_SPLIT;
-    if (noisy) {
-        c->noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
-        c->noise.level = 0.08;
-        c->noise.seed = 7;
-    }
 }
 
 /* big's per-column counters and histogram are exactly f times small's (the

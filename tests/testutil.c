@@ -100,6 +100,25 @@ void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X)
         X[i] = (uint8_t)(tu_range(&r, 0, 1) ? 0 : tu_range(&r, 0, 255));
 }
 
+void tu_noisy_preset(cim_ctx *ctx, const char *preset, double level, uint64_t seed, cim_xbar_config *c)
+{
+    assert_int_equal(cim_config_preset(ctx, preset, c), CIM_OK);
+    c->noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+    c->noise.level = level;
+    c->noise.seed = seed;
+}
+
+void tu_arch_noise(cim_arch *arch, double level, uint64_t seed)
+{
+    if (!(level > 0))
+        return;
+    arch->base.noise.model = CIM_NOISE_GAUSSIAN_COLSUM;
+    arch->base.noise.level = level;
+    arch->base.noise.seed = seed;
+    for (int i = 0; i < arch->n_overrides; i++)
+        arch->over[i].cfg.noise = arch->base.noise;
+}
+
 static void *fx_alloc(void *ud, void *ptr, size_t size)
 {
     tu_fx *f = ud;

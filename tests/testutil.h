@@ -52,6 +52,14 @@ cim_ctx *tu_ctx_with(const char *kernel, int threads);
  * X [M x K] uint8 ReLU-like (half zeros, the rest uniform 0..255). */
 void tu_fill_layer(uint64_t seed, int K, int N, int M, int8_t *W, uint8_t *X);
 
+/* Preset `preset` with gaussian_colsum noise of level E and seed into *c;
+ * asserts the preset exists. */
+void tu_noisy_preset(cim_ctx *ctx, const char *preset, double level, uint64_t seed, cim_xbar_config *c);
+
+/* gaussian_colsum of level E and seed on an arch's base config and every
+ * per-layer override (E = 0: unchanged). */
+void tu_arch_noise(cim_arch *arch, double level, uint64_t seed);
+
 /* The ADC/noise stage (src/kernels/stage.h) named `name` (ref, avx2, avx512,
  * avx512vbmi), or NULL where it is not compiled in or this CPU cannot run it. */
 struct cim_stage;

@@ -189,7 +189,6 @@ typedef struct {
     int out, zp;              /* 8-bit output tensor (or -1) and its zero point tensor */
     uint8_t *yref;            /* the reference output codes */
     size_t ybytes;
-    uint64_t evals;           /* candidates simulated */
 } layer_job;
 
 static double now_s(void)
@@ -385,10 +384,8 @@ static cim_status try_range(layer_job *J, const cim_xbar_config *base, int cb, i
     if (st == CIM_OK)
         st = run_tasks(J, base, cb, idx0, count, tc, t0, t1, STAGE1_DEN, ps);
     for (int c = 0; st == CIM_OK && c < count; c++)
-        if ((st = chain_error(J, ps + (size_t)c * per, &err[c])) == CIM_OK) {
-            J->evals++;
+        if ((st = chain_error(J, ps + (size_t)c * per, &err[c])) == CIM_OK)
             known[c] = !staged;
-        }
     if (st == CIM_OK && staged) {
         for (int c = 0; c < count; c++) { /* by bound, then enumeration order (an insertion sort) */
             int i = c;
@@ -437,10 +434,8 @@ static cim_status try_one(layer_job *J, const cim_xbar_config *base, const int *
     cim_status st = slicing_config(J->ctx, base, w, n, &cfg);
     if (st == CIM_OK && (st = run_groups(J, J->wctx[0], &cfg, psum, NULL, 0, 1, 1)) != CIM_OK)
         cim__err(J->ctx, st, "%s", cim_ctx_errmsg(J->wctx[0]));
-    if (st == CIM_OK && (st = rerun_chain(J, J->node)) == CIM_OK) {
+    if (st == CIM_OK && (st = rerun_chain(J, J->node)) == CIM_OK)
         *err = output_error(J);
-        J->evals++;
-    }
     if (psum != ps)
         cim__free(J->ctx, psum);
     return st;
