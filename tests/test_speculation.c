@@ -309,15 +309,17 @@ static void scaled_counters(const cim_stats *small, const cim_stats *big, uint64
         assert_int_equal(f * small->hist.bits[i], big->hist.bits[i]);
 }
 
-/* A one-column layer (a depthwise convolution's crossbar: the ADC stage
- * gathers the column across rows) computes what the same column computes
- * beside a twin: identical psums with speculation, failures and noise, and
+/* A one-column layer (a depthwise convolution's crossbar: its sums lie side
+ * by side and its tiles are taller, up to TILE_TALL rows split over the
+ * workers) computes what the same column computes beside a twin (tiles of
+ * TILE_M rows): identical psums with speculation, failures and noise, and
  * with noise off exactly half the twin layer's per-column counters and
- * histogram. */
+ * histogram; over several superblocks (a last one partly filled), with one
+ * and two threads, and with complemented columns. */
 static void test_one_column_like_two(void **state)
 {
     (void)state;
-    enum { K = 9, M = 100 };
+    enum { K = 9, M = 700 };
     static int8_t w1[K], w2[K * 2];
     static uint8_t x[M * K];
     static int32_t p1[M], p2[M * 2];
@@ -326,29 +328,42 @@ static void test_one_column_like_two(void **state)
         w1[k] = w2[2 * k] = w2[2 * k + 1] = (int8_t)(k % 3 ? tu_range(&r, 90, 127) : -tu_range(&r, 90, 128));
     for (int i = 0; i < M * K; i++)
         x[i] = (uint8_t)tu_range(&r, 0, 255);
-    cim_ctx *ctx = tu_ctx();
-    for (int noisy = 0; noisy <= 1; noisy++) {
-        cim_xbar_config c;
-        split_config(ctx, noisy, &c);
-        cim_stats s1, s2;
-        cim_weights a = {w1, CIM_INT8, K, 1, NULL}, b = {w2, CIM_INT8, K, 2, NULL};
-        cim_layer *L1 = NULL, *L2 = NULL;
-        assert_int_equal(cim_layer_program(ctx, &c, &a, 3, NULL, &L1), CIM_OK);
-        assert_int_equal(cim_layer_program(ctx, &c, &b, 3, NULL, &L2), CIM_OK);
-        assert_int_equal(cim_layer_run(ctx, L1, x, M, p1, &s1, NULL), CIM_OK);
-        assert_int_equal(cim_layer_run(ctx, L2, x, M, p2, &s2, NULL), CIM_OK);
-        for (int m = 0; m < M; m++)
-            if (p1[m] != p2[2 * m])
-                fail_msg("noise %d: vector %d: one column %d, beside a twin %d", noisy, m, p1[m], p2[2 * m]);
-        if (s1.speculation_failures < 20) /* the recovery path ran */
-            fail_msg("only %llu failed speculations", (unsigned long long)s1.speculation_failures);
-        if (!noisy) {
-            scaled_counters(&s1, &s2, 2);
+    for (int threads = 1; threads <= 2; threads++) {
+        cim_ctx *ctx = tu_ctx_with(NULL, threads);
+        for (int variant = 0; variant < 3; variant++) { /* noise off, on, off with complemented columns */
+            const int noisy = variant == 1;
+            cim_xbar_config c;
+            split_config(ctx, noisy, &c);
+            if (variant == 2) { /* ISAAC's complemented columns: offset encoding, an unsigned ADC */
+                c.encoding = CIM_ENC_OFFSET;
+                c.flip = 1;
+                c.adc.is_signed = 0;
+            }
+            cim_stats s1, s2;
+            cim_weights a = {w1, CIM_INT8, K, 1, NULL}, b = {w2, CIM_INT8, K, 2, NULL};
+            cim_layer *L1 = NULL, *L2 = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &a, 3, NULL, &L1), CIM_OK);
+            assert_int_equal(cim_layer_program(ctx, &c, &b, 3, NULL, &L2), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, L1, x, M, p1, &s1, NULL), CIM_OK);
+            assert_int_equal(cim_layer_run(ctx, L2, x, M, p2, &s2, NULL), CIM_OK);
+            for (int m = 0; m < M; m++)
+                if (p1[m] != p2[2 * m])
+                    fail_msg("%d threads, variant %d: vector %d: one column %d, beside a twin %d", threads, variant, m,
+                             p1[m], p2[2 * m]);
+            if (s1.speculation_failures < 100) /* the recovery path ran */
+                fail_msg("only %llu failed speculations", (unsigned long long)s1.speculation_failures);
+            cim_layer_info info;
+            cim_layer_info_get(L1, &info);
+            if (variant == 2 && !info.flipped_columns)
+                fail_msg("no column was stored complemented");
+            if (!noisy) {
+                scaled_counters(&s1, &s2, 2);
+            }
+            cim_layer_free(ctx, L1);
+            cim_layer_free(ctx, L2);
         }
-        cim_layer_free(ctx, L1);
-        cim_layer_free(ctx, L2);
+        cim_ctx_destroy(ctx);
     }
-    cim_ctx_destroy(ctx);
 }
 
 /* Narrow layers (fewer channels than a vector holds: the ADC stage gathers

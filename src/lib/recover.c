@@ -113,7 +113,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     /* A gathered dot product costs about three times a tile entry's share of a
      * whole-tile kernel call (measured): above a third of the tile failed,
      * whole-tile calls are cheaper. */
-    if (rc > 1 && nfail * 3 > mc * nc) {
+    if (rc > 1 && nfail * 3 > mc * nc && mc <= TILE_M) { /* (its buffers hold TILE_M rows) */
         for (int r = 0; r < rc - 1; r++) {
             int32_t *restrict fs = w->fs + (size_t)r * (size_t)nfail, *restrict fa = w->fa + (size_t)r * (size_t)nfail;
             cim__tile_colsums_rec(R, w, j, r, c, i, tm0, mc, n0, np, w->R, w->Ra);
@@ -171,7 +171,7 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         for (int f = 0; f < nfail; f++) {
             int nn = fail[f] % TILE_N;
             int64_t v = flip && flip[nn] ? fconst[f] - facc[f] : facc[f];
-            acc32[fail[f]] += (int32_t)v;
+            acc32[fail[f] / TILE_N * ld + nn] += (int32_t)v;
         }
     } else {
         const int64_t *restrict facc = w->facc;

@@ -170,7 +170,7 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
             const int8_t *Bc = (abs_pass ? L->Bcabs : L->Bc) + L->bp_off[c] + (size_t)n0 * (size_t)kp;
             /* the chunk's rows to a multiple of 4, not its 64-padded depth (zeros) */
             const int kr = (int)cim__round_up((size_t)(L->chunk_k0[c + 1] - L->chunk_k0[c]), 4);
-            int32_t v[TILE_M], lo[TILE_M];
+            int32_t v[TILE_TALL], lo[TILE_TALL];
             R->kern->dots(mc, kr, A, lda, Bc + (size_t)p0 * L->bp_stride[c], v);
             if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
                 R->kern->dots(mc, kr, A, lda, Bc + (size_t)(p0 + 1) * L->bp_stride[c], lo);
@@ -414,7 +414,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
 
     for (int c = 0; c < L->nchunks; c++) {
         if (R->acc32)
-            memset(w->acc32, 0, (size_t)mc * TILE_N * sizeof(int32_t));
+            memset(w->acc32, 0, (size_t)mc * (size_t)ld * sizeof(int32_t));
         for (int i = 0; i < L->nws; i++) {
             const uint8_t *flip = L->cfg.flip ? L->flip + ((size_t)c * (size_t)L->nws + (size_t)i) * (size_t)L->N + (size_t)n0 : NULL;
             int64_t flipmax = cim__pow2(L->ws[i].width) - 1;
@@ -459,7 +459,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                     for (int mm = 0; mm < mc; mm++)
                         w->ftot[mm] = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)(tm0 + mm)) * (size_t)L->nchunks + (size_t)c];
                 if (R->acc32)
-                    nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld, w->acc32, TILE_N,
+                    nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld, w->acc32, (size_t)ld,
                                                  w->fail, TILE_N, hist, w->bits_out, &cnt);
                 else
                     nfail = R->stage->adc_tile(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld,
@@ -480,7 +480,7 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
         if (R->acc32)
             for (int mm = 0; mm < mc; mm++) {
                 int64_t *acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
-                const int32_t *a32 = w->acc32 + mm * TILE_N;
+                const int32_t *a32 = w->acc32 + mm * ld;
                 for (int nn = 0; nn < nc; nn++)
                     acc[nn] += a32[nn];
             }
@@ -551,6 +551,19 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     cim_status st = cim__run_alloc(ctx, &R, M);
     if (st)
         goto done;
+    /* Tile rows. A one-channel layer (a depthwise group: a few rows, one
+     * column) does little work per tile entry, so per-tile costs (the stage
+     * calls of nine slice pairs, the ADC blocks) dominated at TILE_M rows; its
+     * tiles take the superblock's vectors split evenly over the workers (at
+     * most TILE_TALL each, in whole TILE_M). The bits do not depend on it:
+     * noise is keyed by vector, and recovery does not depend on the order. */
+    R.tm = TILE_M;
+    if (L->N == 1 && cim__tile_ld(&R, 1) == 1) {
+        const int per = (R.ms + R.nworkers - 1) / R.nworkers;
+        R.tm = (int)cim__round_up((size_t)per, TILE_M);
+        R.tm = R.tm > TILE_TALL ? TILE_TALL : R.tm < TILE_M ? TILE_M : R.tm;
+
+    }
     /* The kernels read whole 64-padded chunks, so each chunk's padding in the
      * planes must be zero. build_vector writes only the rows; the padding is
      * cleared here, once per run (the buffer is shared with other layers'
@@ -568,7 +581,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     int ntn = (L->N + TILE_N - 1) / TILE_N;
     for (int m0 = 0; m0 < M && st == CIM_OK; m0 += R.ms) {
         int mcount = M - m0 < R.ms ? M - m0 : R.ms;
-        int ntm = (mcount + TILE_M - 1) / TILE_M;
+        int ntm = (mcount + R.tm - 1) / R.tm;
         uint64_t sb_vector = R.vector_offset + (uint64_t)m0;
         R.psum = psum + (size_t)m0 * (size_t)L->N;
         for (int phase = 0; phase < R.phases; phase++) {
@@ -581,7 +594,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
 #pragma omp for schedule(dynamic, 1)
                 for (int t = 0; t < ntm * ntn; t++) {
                     int tm = t / ntn, tn = t % ntn;
-                    int tm0 = tm * TILE_M, mc = mcount - tm0 < TILE_M ? mcount - tm0 : TILE_M;
+                    int tm0 = tm * R.tm, mc = mcount - tm0 < R.tm ? mcount - tm0 : R.tm;
                     run_tile(&R, w, sb_vector, tm0, mc, tn * TILE_N, phase);
                 }
             }

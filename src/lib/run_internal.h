@@ -8,13 +8,16 @@
 #include "adc_row.h"
 #include "phys.h"
 
-enum { TILE_M = 32, TILE_N = 128, PLANE_BUDGET = 32 << 20, CIM_TAB_ROWS = 64 };
+/* TILE_M x TILE_N: a tile of column sums. A layer of one channel (a depthwise
+ * group) runs taller tiles of up to TILE_TALL rows of one column (run_state.tm),
+ * which fit the same buffers at row stride 1 (cim__tile_ld). */
+enum { TILE_M = 32, TILE_N = 128, TILE_TALL = 256, PLANE_BUDGET = 32 << 20, CIM_TAB_ROWS = 64 };
 
 
 typedef struct {
     int32_t *S, *St, *Ab, *At; /* TILE_M x TILE_N column sums (and parts, and N+ + N-) */
     int32_t *R, *Ra;           /* recovery column sums of a whole tile (dense recovery) */
-    int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit */
+    int32_t *acc32;            /* one chunk's shift-added sums of a tile, when they fit (rows ld apart) */
     uint16_t *fail;            /* failed speculations: mm * TILE_N + nn */
     uint32_t *frow;            /* their vectors in the superblock */
     int32_t *fs, *fa;          /* recovery column sums (and N+ + N-) of the failures, [slice][failure] */
@@ -38,7 +41,7 @@ typedef struct {
     uint16_t *pulses;          /* one chunk's DAC pulses per row, all cycles */
     float *z;                  /* noise normals of a tile */
     uint16_t *qu;              /* or its uniforms for the ADC-output draw (qnoise.h) */
-    int64_t *ftot;             /* complemented-column constants of a tile's rows */
+    int64_t *ftot;             /* complemented-column constants of a tile's rows (TILE_TALL) */
     uint32_t *hist;            /* CIM_HIST_SLOTS counters, flushed into st.hist */
     uint64_t bits_out[CIM_HIST_BITS];
     uint64_t hist_pending;     /* increments since the last flush */
@@ -58,6 +61,7 @@ typedef struct {
     int acc32;                 /* one chunk's sums provably fit int32 */
     int32_t hist_base;         /* the histogram's pair window, [base, base + 255] */
     int phases, nplanes, ms;
+    int tm;                    /* tile rows: TILE_M, or up to TILE_TALL for a one-channel layer */
     uint64_t vector_offset;
     size_t plane_stride;       /* bytes between planes: ms * kp_total */
     uint8_t *planes;           /* [speculative or static slice][ms][kp_total]; recovery slices
@@ -114,7 +118,9 @@ void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, 
  * or 1 for a tile of one channel (a depthwise group), whose values then lie
  * side by side for the ADC stage (no strided gathers) when no physical model
  * runs (those read the tile at TILE_N). A failure's index is always
- * mm * TILE_N + nn (w->fail). */
+ * mm * TILE_N + nn (w->fail); the tile's 32-bit accumulators (w->acc32) have
+ * the same row stride ld. */
+_Static_assert(TILE_TALL * TILE_N <= 65536 && TILE_TALL <= TILE_M * TILE_N, "tall tiles: uint16 failure indices, tile buffers");
 static inline int cim__tile_ld(const run_state *R, int nc)
 {
     return nc == 1 && !R->phys ? 1 : TILE_N;

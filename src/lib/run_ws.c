@@ -48,7 +48,7 @@ static cim_status alloc_worker(cim_ctx *ctx, worker *w)
     w->fail = cim__malloc(ctx, nt * sizeof(uint16_t));
     w->z = cim__aligned_calloc(ctx, nt * sizeof(float)); /* 64-byte rows for the noise stage's stores */
     w->qu = cim__aligned_calloc(ctx, nt * sizeof(uint16_t));
-    w->ftot = cim__calloc(ctx, TILE_M, sizeof(int64_t));
+    w->ftot = cim__calloc(ctx, TILE_TALL, sizeof(int64_t));
     w->hist = cim__calloc(ctx, CIM_HIST_TABLE, sizeof(uint32_t));
     /* a speculative slice has at most CIM_OPERAND_BITS recovery slices */
     w->frow = cim__malloc(ctx, nt * sizeof(uint32_t));
