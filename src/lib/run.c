@@ -63,65 +63,78 @@ static void build_tables(run_state *R)
 CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int phase)
 {
     const cim_layer *L = R->L;
+    /* the run's constants in locals: the byte stores below may alias any
+     * field of R or L, which would otherwise be reloaded after each one */
+    const int K = L->K, nchunks = L->nchunks, nis = L->nis, nplanes = R->nplanes, tab_block = R->tab_block;
+    const size_t kp_total = (size_t)L->kp_total, plane_stride = R->plane_stride;
+    const size_t rs_q = (size_t)R->ms * (size_t)nchunks; /* R->rs: plane q's sums rs_q apart */
+    const int small_ok = R->tab_ok;
+    const uint64_t (*const stab)[2] = (const uint64_t (*)[2])R->stab;
+    const uint16_t *const ptab = R->ptab;
     uint64_t pulses_all = 0, devact = 0;
-    uint8_t *mag = w->mag;
+    uint8_t *restrict mag = w->mag;
     if (L->in_enc == CIM_IN_UNSIGNED) {
-        memcpy(mag, x, (size_t)L->K);
+        memcpy(mag, x, (size_t)K);
     } else {
         const int zx = L->cfg.zx;
-        for (int k = 0; k < L->K; k++) {
+        for (int k = 0; k < K; k++) {
             int d = x[k] - zx;
             mag[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
         }
     }
-    for (int c = 0; c < L->nchunks; c++) {
-        int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
-        const uint8_t *a = mag + k0;
-        const uint64_t *lev = L->rowlevel + k0;
+    for (int c = 0; c < nchunks; c++) {
+        const int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
+        const uint8_t *restrict a = mag + k0;
+        const uint64_t *restrict lev = L->rowlevel + k0;
+        uint8_t *const pl = R->planes + (size_t)gm * kp_total + (size_t)L->chunk_off[c];
+        int32_t *const rsc = R->rs + (size_t)gm * (size_t)nchunks + (size_t)c;
         int64_t isum = 0;
         for (int k = 0; k < rows; k++)
             isum += a[k];
-        R->insum[(size_t)gm * (size_t)L->nchunks + (size_t)c] = isum;
-        if (rows < CIM_TAB_ROWS && R->tab_ok) {
+        R->insum[(size_t)gm * (size_t)nchunks + (size_t)c] = isum;
+        if (rows < CIM_TAB_ROWS && small_ok) {
             /* a small chunk: all planes' sums and pulses from the tables in one
              * pass (the loops below, vectorized for long chunks, are mostly
              * loop overhead for a few rows); the same integers */
             int32_t sums[16] = {0};
-            for (int r0 = 0; r0 < rows; r0 += R->tab_block) {
-                const int r1 = rows - r0 < R->tab_block ? rows : r0 + R->tab_block;
+            for (int r0 = 0; r0 < rows; r0 += tab_block) {
+                const int r1 = rows - r0 < tab_block ? rows : r0 + tab_block;
                 uint64_t l0 = 0, l1 = 0;
                 for (int k = r0; k < r1; k++) {
                     const unsigned v = a[k];
-                    l0 += R->stab[v][0];
-                    l1 += R->stab[v][1];
-                    devact += (uint64_t)R->ptab[v] * lev[k];
+                    l0 += stab[v][0];
+                    l1 += stab[v][1];
+                    devact += (uint64_t)ptab[v] * lev[k];
                 }
-                for (int q = 0; q < R->nplanes; q++)
+                for (int q = 0; q < nplanes; q++)
                     sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
             }
-            for (int q = 0; q < R->nplanes; q++) {
-                if (q < L->nis) {
-                    cim_slice b = L->is[q];
-                    const unsigned mask = (1u << b.width) - 1;
-                    uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
-                                   (size_t)L->chunk_off[c];
-                    for (int k = 0; k < rows; k++)
-                        dst[k] = (uint8_t)(((unsigned)a[k] >> b.lo) & mask);
-                }
-                R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sums[q];
+            /* the planes' whole 64-byte chunk (its padding stays 0) from a
+             * zero-padded copy: fixed-length loops, one vector each */
+            uint8_t a64[CIM_TAB_ROWS];
+            memset(a64, 0, sizeof a64);
+            memcpy(a64, a, (size_t)rows);
+            for (int q = 0; q < nis; q++) {
+                const cim_slice b = L->is[q];
+                const unsigned mask = (1u << b.width) - 1, lo = (unsigned)b.lo;
+                uint8_t *restrict dst = pl + (size_t)q * plane_stride;
+                for (int k = 0; k < CIM_TAB_ROWS; k++)
+                    dst[k] = (uint8_t)(((unsigned)a64[k] >> lo) & mask);
+            }
+            for (int q = 0; q < nplanes; q++) {
+                rsc[(size_t)q * rs_q] = sums[q];
                 pulses_all += (uint64_t)sums[q];
             }
             continue;
         }
-        uint16_t *pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
+        uint16_t *restrict pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
         memset(pulses, 0, (size_t)rows * sizeof(uint16_t));
-        for (int q = 0; q < R->nplanes; q++) {
+        for (int q = 0; q < nplanes; q++) {
             cim_slice b = plane_bits(L, q);
             const unsigned mask = (1u << b.width) - 1;
             int32_t sum = 0;
-            if (q < L->nis) { /* a static or speculative slice: its plane */
-                uint8_t *dst = R->planes + (size_t)q * R->plane_stride + (size_t)gm * (size_t)L->kp_total +
-                               (size_t)L->chunk_off[c];
+            if (q < nis) { /* a static or speculative slice: its plane */
+                uint8_t *restrict dst = pl + (size_t)q * plane_stride;
                 for (int k = 0; k < rows; k++) {
                     unsigned v = ((unsigned)a[k] >> b.lo) & mask;
                     dst[k] = (uint8_t)v;
@@ -136,7 +149,7 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                     pulses[k] = (uint16_t)(pulses[k] + v);
                 }
             }
-            R->rs[((size_t)q * (size_t)R->ms + (size_t)gm) * (size_t)L->nchunks + (size_t)c] = sum;
+            rsc[(size_t)q * rs_q] = sum;
             pulses_all += (uint64_t)sum;
         }
         for (int k = 0; k < rows; k++)
@@ -562,12 +575,11 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
         const int per = (R.ms + R.nworkers - 1) / R.nworkers;
         R.tm = (int)cim__round_up((size_t)per, TILE_M);
         R.tm = R.tm > TILE_TALL ? TILE_TALL : R.tm < TILE_M ? TILE_M : R.tm;
-
     }
     /* The kernels read whole 64-padded chunks, so each chunk's padding in the
-     * planes must be zero. build_vector writes only the rows; the padding is
-     * cleared here, once per run (the buffer is shared with other layers'
-     * runs), not per vector (for a depthwise group, nine rows in a 64-byte
+     * planes must be zero. build_vector writes the rows (a small chunk: all 64
+     * bytes, zeros past its rows); the padding is cleared here, once per run
+     * (the buffer is shared with other layers' runs), not per vector (for a depthwise group, nine rows in a 64-byte
      * chunk, that was 55 bytes and a call per plane and vector). */
     for (int q = 0; q < L->nis; q++)
         for (int gm = 0; gm < R.ms; gm++)
