@@ -510,6 +510,74 @@ static void test_cast(void **state)
     nn_graph_free(g);
 }
 
+/* ONNX's Cast rules, written directly: integers wrap modulo 2^bits (two's
+ * complement), floats truncate toward zero and saturate (NaN: 0), anything
+ * to bool is "nonzero", to float the nearest float. */
+static int64_t cast_wrap(int64_t v, int bits, int is_signed)
+{
+    if (bits == 64)
+        return v;
+    const uint64_t m = (uint64_t)1 << bits, u = (uint64_t)v % m; /* v mod 2^bits, as unsigned */
+    return is_signed && u >= m / 2 ? (int64_t)u - (int64_t)m : (int64_t)u;
+}
+
+static int64_t cast_sat(double f, double lo, double hi)
+{
+    if (isnan(f))
+        return 0;
+    if (f <= lo)
+        return lo < -9e18 ? INT64_MIN : (int64_t)lo;
+    if (f >= hi)
+        return hi > 9e18 ? INT64_MAX : (int64_t)hi;
+    return (int64_t)trunc(f);
+}
+
+/* Every pair of the six supported types, each through its own loop, with
+ * values at and past the edges of every width. */
+static void test_cast_every_pair(void **state)
+{
+    cim_ctx *ctx = *state;
+    enum { NV = 8 };
+    const nn_dtype types[] = {NN_FLOAT, NN_UINT8, NN_INT8, NN_INT32, NN_INT64, NN_BOOL};
+    const float fv[NV] = {-1.7f, 2.5f, 300.0f, -300.0f, 3e9f, -3e19f, 3e19f, NAN};
+    const uint8_t u8v[NV] = {0, 1, 127, 128, 200, 255, 3, 254};
+    const int8_t s8v[NV] = {-128, -1, 0, 1, 127, -127, 64, -64};
+    const int32_t s32v[NV] = {300, -1, 128, -129, 2147483647, -2147483647 - 1, 65535, 40000};
+    const int64_t s64v[NV] = {300, -1, 128, -129, (int64_t)1 << 40, INT64_MIN, INT64_MAX, 4294967295LL};
+    const uint8_t bv[NV] = {0, 1, 1, 0, 1, 0, 0, 1};
+    const void *data[] = {fv, u8v, s8v, s32v, s64v, bv};
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 6; b++) {
+            const nn_dtype from = types[a], to = types[b];
+            nn_value out[1];
+            const void *in[] = {data[a]};
+            nn_graph *g = cast_graph(ctx, from, to, NV);
+            gb_run(g, in, out);
+            int64_t want[NV];
+            float wantf[NV];
+            for (int i = 0; i < NV; i++) {
+                const int fin = from == NN_FLOAT;
+                const double f = fin ? fv[i] : 0;
+                const int64_t v = from == NN_UINT8 ? u8v[i] : from == NN_INT8 ? s8v[i] : from == NN_INT32 ? s32v[i]
+                                  : from == NN_INT64 ? s64v[i] : from == NN_BOOL ? bv[i] != 0 : 0;
+                switch (to) {
+                case NN_FLOAT: wantf[i] = fin ? (float)f : (float)v; break;
+                case NN_BOOL: want[i] = fin ? f != 0 : v != 0; break;
+                case NN_UINT8: want[i] = fin ? cast_sat(f, 0, 255) : cast_wrap(v, 8, 0); break;
+                case NN_INT8: want[i] = fin ? cast_sat(f, -128, 127) : cast_wrap(v, 8, 1); break;
+                case NN_INT32: want[i] = fin ? cast_sat(f, -2147483648.0, 2147483647.0) : cast_wrap(v, 32, 1); break;
+                default: want[i] = fin ? cast_sat(f, -9.2233720368547758e18, 9.2233720368547758e18) : v; break;
+                }
+            }
+            if (to == NN_FLOAT)
+                gb_check_f32(&out[0], wantf, NV, 0);
+            else
+                gb_check_int(&out[0], to, want, NV);
+            gb_free_outputs(g, out);
+            nn_graph_free(g);
+        }
+}
+
 static int setup(void **state)
 {
     *state = tu_ctx();
@@ -536,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_equal_where, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cast_every_pair, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

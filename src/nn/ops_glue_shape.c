@@ -413,31 +413,76 @@ static int64_t sat_f(double v, double lo, double hi)
     return isnan(v) ? 0 : v <= lo ? (int64_t)lo : v >= hi ? (int64_t)hi : (int64_t)v;
 }
 
+/* One element of a float input cast to dtype `to` at y[i]. */
+static void cast_float(double f, nn_dtype to, void *y, int64_t i)
+{
+    switch (to) {
+    case NN_FLOAT: ((float *)y)[i] = (float)f; break;
+    case NN_BOOL: ((uint8_t *)y)[i] = f != 0; break;
+    case NN_UINT8: ((uint8_t *)y)[i] = (uint8_t)sat_f(f, 0, 255); break;
+    case NN_INT8: ((int8_t *)y)[i] = (int8_t)sat_f(f, -128, 127); break;
+    case NN_INT32: ((int32_t *)y)[i] = (int32_t)sat_f(f, -2147483648.0, 2147483647.0); break;
+    default: /* the double nearest INT64_MAX is 2^63: saturate at and above it */
+        ((int64_t *)y)[i] = isnan(f) ? 0 : f >= 9.2233720368547758e18 ? INT64_MAX
+                                        : f <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)f;
+        break;
+    }
+}
+
 cim_status glue_run_cast(const nn_graph *g, const nn_node *n, const nn_value *const *in, nn_value *const *out)
 {
-    (void)g;
-    (void)n;
     const nn_value *x = in[0];
     void *y = out[0]->data;
+    const nn_dtype to = out[0]->dtype;
     const int64_t c = nn_value_count(x);
-    const int fx = x->dtype == NN_FLOAT;
-    for (int64_t i = 0; i < c; i++) {
-        const double f = fx ? ((const float *)x->data)[i] : 0;
-        const int64_t v = fx ? 0 : glue_get_i64(x, i);
-        switch (out[0]->dtype) {
-        case NN_FLOAT: ((float *)y)[i] = fx ? (float)f : (float)v; break;
-        case NN_BOOL: ((uint8_t *)y)[i] = fx ? f != 0 : v != 0; break;
-        case NN_UINT8: ((uint8_t *)y)[i] = fx ? (uint8_t)sat_f(f, 0, 255) : (uint8_t)(uint64_t)v; break;
-        case NN_INT8: ((int8_t *)y)[i] = fx ? (int8_t)sat_f(f, -128, 127) : (int8_t)(uint8_t)(uint64_t)v; break;
-        case NN_INT32:
-            ((int32_t *)y)[i] = fx ? (int32_t)sat_f(f, -2147483648.0, 2147483647.0) : (int32_t)(uint32_t)(uint64_t)v;
-            break;
-        default: /* the double nearest INT64_MAX is 2^63: saturate at and above it */
-            ((int64_t *)y)[i] = fx ? (isnan(f) ? 0 : f >= 9.2233720368547758e18 ? INT64_MAX
-                                                  : f <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)f)
-                                   : v;
-            break;
-        }
+    if (x->dtype == NN_FLOAT) {
+        const float *xs = x->data;
+        for (int64_t i = 0; i < c; i++)
+            cast_float(xs[i], to, y, i);
+        return CIM_OK;
     }
+    /* integer (and bool) inputs: the value as int64 V, then wrapped to the
+     * output's width; one typed loop per pair of types (activations between
+     * quantized layers pass through here) */
+#define CIM_CAST_OUT(TIN, V)                                                                     \
+    {                                                                                            \
+        const TIN *restrict xs = x->data;                                                        \
+        switch (to) {                                                                            \
+        case NN_FLOAT:                                                                           \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((float *)y)[i] = (float)(V);                                                    \
+            break;                                                                               \
+        case NN_BOOL:                                                                            \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((uint8_t *)y)[i] = (V) != 0;                                                    \
+            break;                                                                               \
+        case NN_UINT8:                                                                           \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((uint8_t *)y)[i] = (uint8_t)(uint64_t)(V);                                      \
+            break;                                                                               \
+        case NN_INT8:                                                                            \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((int8_t *)y)[i] = (int8_t)(uint8_t)(uint64_t)(V);                               \
+            break;                                                                               \
+        case NN_INT32:                                                                           \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((int32_t *)y)[i] = (int32_t)(uint32_t)(uint64_t)(V);                            \
+            break;                                                                               \
+        default:                                                                                 \
+            for (int64_t i = 0; i < c; i++)                                                      \
+                ((int64_t *)y)[i] = (V);                                                         \
+            break;                                                                               \
+        }                                                                                        \
+    }
+    switch (x->dtype) {
+    case NN_UINT8: CIM_CAST_OUT(uint8_t, (int64_t)xs[i]) break;
+    case NN_INT8: CIM_CAST_OUT(int8_t, (int64_t)xs[i]) break;
+    case NN_INT32: CIM_CAST_OUT(int32_t, (int64_t)xs[i]) break;
+    case NN_INT64: CIM_CAST_OUT(int64_t, xs[i]) break;
+    case NN_BOOL: CIM_CAST_OUT(uint8_t, (int64_t)(xs[i] != 0)) break;
+    default: /* infer admits no other input type */
+        return nn_err(g, n, CIM_ERR_INTERNAL, "casting from data type %s", nn_dtype_name(x->dtype));
+    }
+#undef CIM_CAST_OUT
     return CIM_OK;
 }

@@ -176,6 +176,9 @@ static cim_status infer_quantize(nn_graph *g, const nn_node *n)
     return nn_set_shape(g, n, y, yt, x->rank, x->dims);
 }
 
+/* The elements of channel c form blocks of `inner` (layout [outer][ch][inner];
+ * per-tensor: one block of all), so each block runs a typed loop with its
+ * scale and zero point hoisted. */
 static cim_status run_quantize(const nn_graph *g, const nn_node *n, const nn_value *const *in, nn_value *const *out)
 {
     int axis;
@@ -188,11 +191,28 @@ static cim_status run_quantize(const nn_graph *g, const nn_node *n, const nn_val
     int32_t lo, hi;
     nn_q_range(y->dtype, &lo, &hi);
     const float *sd = s->data;
-    const int64_t cnt = nn_value_count(x);
-    for (int64_t i = 0; i < cnt; i++) {
-        const int64_t c = axis < 0 ? 0 : (i / inner) % ch;
-        const float xv = x->dtype == NN_FLOAT ? ((const float *)x->data)[i] : (float)((const int32_t *)x->data)[i];
-        nn_q_put(y, i, nn_requant(xv / sd[c], zp ? nn_q_get(zp, c) : 0, lo, hi));
+    const int64_t cnt = nn_value_count(x), blk = axis < 0 ? cnt : inner, nch = axis < 0 ? 1 : ch;
+    const int fx = x->dtype == NN_FLOAT, u8 = y->dtype == NN_UINT8;
+    for (int64_t i0 = 0, b = 0; i0 < cnt && blk > 0; i0 += blk, b++) {
+        const int64_t c = b % nch;
+        const float sc = sd[c];
+        const int32_t z = zp ? nn_q_get(zp, c) : 0;
+#define CIM_QUANT_LOOP(TX, TY)                                                                   \
+    {                                                                                            \
+        const TX *restrict xs = (const TX *)x->data + i0;                                        \
+        TY *restrict ys = (TY *)y->data + i0;                                                    \
+        for (int64_t i = 0; i < blk; i++)                                                        \
+            ys[i] = (TY)nn_requant((float)xs[i] / sc, z, lo, hi);                                \
+    }
+        if (fx && u8)
+            CIM_QUANT_LOOP(float, uint8_t)
+        else if (fx)
+            CIM_QUANT_LOOP(float, int8_t)
+        else if (u8)
+            CIM_QUANT_LOOP(int32_t, uint8_t)
+        else
+            CIM_QUANT_LOOP(int32_t, int8_t)
+#undef CIM_QUANT_LOOP
     }
     return CIM_OK;
 }
@@ -226,12 +246,25 @@ static cim_status run_dequantize(const nn_graph *g, const nn_node *n, const nn_v
         return st;
     const nn_value *x = in[0], *s = in[1], *zp = n->n_in > 2 ? in[2] : NULL;
     const float *sd = s->data;
-    float *y = out[0]->data;
-    const int64_t cnt = nn_value_count(x);
-    for (int64_t i = 0; i < cnt; i++) {
-        const int64_t c = axis < 0 ? 0 : (i / inner) % ch;
-        const int64_t d = (int64_t)nn_q_get(x, i) - (zp ? nn_q_get(zp, c) : 0);
-        y[i] = (float)d * sd[c];
+    const int64_t cnt = nn_value_count(x), blk = axis < 0 ? cnt : inner, nch = axis < 0 ? 1 : ch;
+    for (int64_t i0 = 0, b = 0; i0 < cnt && blk > 0; i0 += blk, b++) { /* blocks as in run_quantize */
+        const int64_t c = b % nch;
+        const float sc = sd[c];
+        const int64_t z = zp ? nn_q_get(zp, c) : 0;
+        float *restrict ys = (float *)out[0]->data + i0;
+#define CIM_DEQUANT_LOOP(TX)                                                                     \
+    {                                                                                            \
+        const TX *restrict xs = (const TX *)x->data + i0;                                        \
+        for (int64_t i = 0; i < blk; i++)                                                        \
+            ys[i] = (float)((int64_t)xs[i] - z) * sc;                                            \
+    }
+        if (x->dtype == NN_UINT8)
+            CIM_DEQUANT_LOOP(uint8_t)
+        else if (x->dtype == NN_INT8)
+            CIM_DEQUANT_LOOP(int8_t)
+        else
+            CIM_DEQUANT_LOOP(int32_t)
+#undef CIM_DEQUANT_LOOP
     }
     return CIM_OK;
 }
