@@ -72,15 +72,27 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
     const uint64_t (*const stab)[2] = (const uint64_t (*)[2])R->stab;
     const uint16_t *const ptab = R->ptab;
     uint64_t pulses_all = 0, devact = 0;
-    uint8_t *restrict mag = w->mag;
-    if (L->in_enc == CIM_IN_UNSIGNED) {
-        memcpy(mag, x, (size_t)K);
-    } else {
+    /* the small-chunk path's per-plane shifts and byte masks (in every byte) */
+    unsigned is_lo[CIM_MAX_SLICES];
+    uint64_t is_mask[CIM_MAX_SLICES];
+    for (int q = 0; q < nis; q++) {
+        is_lo[q] = (unsigned)L->is[q].lo;
+        is_mask[q] = ((1u << L->is[q].width) - 1) * UINT64_C(0x0101010101010101);
+    }
+    const uint8_t lane0[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    uint64_t one;
+    memcpy(&one, lane0, sizeof one);
+    const int little = one == 1; /* byte 0 is a word's low byte */
+    /* the magnitudes: unsigned inputs are their own (read in place, no copy) */
+    const uint8_t *mag = x;
+    if (L->in_enc != CIM_IN_UNSIGNED) {
+        uint8_t *restrict m = w->mag;
         const int zx = L->cfg.zx;
         for (int k = 0; k < K; k++) {
             int d = x[k] - zx;
-            mag[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
+            m[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
         }
+        mag = m;
     }
     for (int c = 0; c < nchunks; c++) {
         const int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
@@ -109,17 +121,25 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                 for (int q = 0; q < nplanes; q++)
                     sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
             }
-            /* the planes' whole 64-byte chunk (its padding stays 0) from a
-             * zero-padded copy: fixed-length loops, one vector each */
-            uint8_t a64[CIM_TAB_ROWS];
-            memset(a64, 0, sizeof a64);
-            memcpy(a64, a, (size_t)rows);
-            for (int q = 0; q < nis; q++) {
-                const cim_slice b = L->is[q];
-                const unsigned mask = (1u << b.width) - 1, lo = (unsigned)b.lo;
-                uint8_t *restrict dst = pl + (size_t)q * plane_stride;
-                for (int k = 0; k < CIM_TAB_ROWS; k++)
-                    dst[k] = (uint8_t)(((unsigned)a64[k] >> lo) & mask);
+            /* the planes' whole 64-byte chunk (its padding stays 0), eight
+             * bytes at a time: the chunk's bytes as a 64-bit word (zero past
+             * its rows; a partial word assembled in a register, since a copy
+             * written piecewise and read back wide stalls on store
+             * forwarding), each plane's bytes (word >> lo) & mask (the bits a
+             * shift brings in from the next byte are masked off: mask <= 255
+             * >> lo; any byte order gives the same bytes) */
+            for (int t = 0; t < CIM_TAB_ROWS / 8; t++) {
+                const int n = rows - 8 * t;
+                uint64_t v = 0;
+                if (n >= 8)
+                    memcpy(&v, a + 8 * t, sizeof v);
+                else
+                    for (int e = 0; e < n; e++)
+                        v |= (uint64_t)a[8 * t + e] << (8 * (little ? e : 7 - e));
+                for (int q = 0; q < nis; q++) {
+                    const uint64_t f = (v >> is_lo[q]) & is_mask[q];
+                    memcpy(pl + (size_t)q * plane_stride + 8 * t, &f, sizeof f);
+                }
             }
             for (int q = 0; q < nplanes; q++) {
                 rsc[(size_t)q * rs_q] = sums[q];
