@@ -415,6 +415,93 @@ static void test_noisy_adc_rounding(void **state)
     assert_true(checked >= 280);
 }
 
+/* The ADC stage over a tile of narrow rows (8 to 64 columns: it packs 256 /
+ * count rows into one block) gives what one call per row gives: the same
+ * accumulators, failed speculations listed in the same order, the same
+ * counts and histogram. Every stage; noise off (t 0 with speculation, t 2,
+ * provably in range), Box-Muller noise with speculation, and the physical
+ * models' deviation with noise; a width it does not pack (24) for contrast. */
+static void test_tile_like_rows(void **state)
+{
+    (void)state;
+    enum { LD = 80, RMAX = 70, NB = 64 };
+    static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
+    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}};
+    static int32_t S[RMAX * LD], na[RMAX * LD];
+    static float z[RMAX * LD], dev[RMAX * LD];
+    static int64_t acc[RMAX * LD], want[RMAX * LD];
+    static uint16_t fail[RMAX * LD + 8], wfail[RMAX * LD + 8], rfail[LD + 8];
+    static uint32_t hist[CIM_HIST_TABLE], whist[CIM_HIST_TABLE];
+    uint64_t bits[NB], wbits[NB];
+    tu_rng rng = {31};
+    int compared = 0, failures = 0;
+    for (int s = 0; s < 4; s++) {
+        const cim_stage *st = tu_stage(names[s]);
+        if (!st)
+            continue; /* not on this CPU */
+        for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++)
+            for (int mode = 0; mode < 5; mode++) {
+                const int rows = shapes[h][0], count = shapes[h][1];
+                const int inr = mode == 2, noisy = mode >= 3;
+                const int32_t span = inr ? 60 : 300;
+                for (int i = 0; i < RMAX * LD; i++) {
+                    S[i] = tu_range(&rng, -span, span);
+                    na[i] = (S[i] < 0 ? -S[i] : S[i]) + tu_range(&rng, 0, 5000);
+                    z[i] = (float)tu_range(&rng, -3000, 3000) / 1000.0f;
+                    dev[i] = (float)tu_range(&rng, -2000, 2000) / 1000.0f;
+                    acc[i] = want[i] = tu_range(&rng, -100000, 100000);
+                }
+                cim_adc_row a = {-64, 63, mode == 1 ? 2 : 0, mode == 1 ? 4 : -2, NULL, mode == 0 || mode == 3,
+                                 noisy ? 0.04 : 0.0, CIM_HIST_NO_PAIRS, inr, mode == 4 ? dev : NULL,
+                                 NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
+                if (mode == 1) { /* t = 2: the codes cover S up to 4 x 63 */
+                    a.qmin = -16;
+                    a.qmax = 15;
+                }
+                memset(hist, 0, sizeof hist);
+                memset(whist, 0, sizeof whist);
+                memset(bits, 0, sizeof bits);
+                memset(wbits, 0, sizeof wbits);
+                cim_adc_counts cnt = {0, 0}, wcnt = {0, 0};
+                const int nf = st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
+                int nw = 0;
+                for (int r = 0; r < rows; r++) {
+                    cim_adc_row ar = a;
+                    ar.dev = a.dev ? a.dev + (size_t)r * LD : NULL;
+                    const size_t o = (size_t)r * LD;
+                    const int k = st->adc_tile(&ar, NULL, 1, count, S + o, na + o, z + o, LD, want + o, LD, rfail,
+                                               LD, whist, wbits, &wcnt);
+                    for (int f = 0; f < k; f++)
+                        wfail[nw++] = (uint16_t)(o + rfail[f]);
+                }
+                for (int i = 0; i < RMAX * LD; i++)
+                    if (acc[i] != want[i])
+                        fail_msg("stage %s %d x %d mode %d: sum %d: tile %lld, rows %lld", names[s], rows, count, mode,
+                                 i, (long long)acc[i], (long long)want[i]);
+                assert_int_equal(nf, nw);
+                for (int f = 0; f < nf; f++)
+                    if (fail[f] != wfail[f])
+                        fail_msg("stage %s %d x %d mode %d: failure %d: tile %d, rows %d", names[s], rows, count, mode,
+                                 f, fail[f], wfail[f]);
+                assert_int_equal(cnt.saturations, wcnt.saturations);
+                assert_int_equal(cnt.clips, wcnt.clips);
+                for (int b = 0; b < CIM_HIST_SLOTS; b++) { /* the ways' sums: which way counts a sum may differ */
+                    uint64_t got = 0, exp = 0;
+                    for (int wy = 0; wy < CIM_HIST_WAYS; wy++) {
+                        got += hist[wy * CIM_HIST_SLOTS + b];
+                        exp += whist[wy * CIM_HIST_SLOTS + b];
+                    }
+                    assert_int_equal(got, exp);
+                }
+                assert_memory_equal(bits, wbits, sizeof bits);
+                failures += nf;
+                compared++;
+            }
+    }
+    assert_true(compared >= 30);
+    assert_true(failures > 100); /* the speculation modes did fail */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_transcendentals),
         cmocka_unit_test(test_noise_tile_all_stages),
         cmocka_unit_test(test_noisy_adc_rounding),
+        cmocka_unit_test(test_tile_like_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,7 +236,7 @@ static void test_tile_shapes(void **state)
     (void)state;
     cim_ctx *ctx = tu_ctx();
     enum { LD = 320, RMAX = 40 };
-    static const int shapes[][2] = {{1, 1}, {3, 63}, {33, 100}, {40, 128}, {2, 300}, {5, 257}};
+    static const int shapes[][2] = {{1, 1}, {3, 63}, {33, 100}, {40, 128}, {2, 300}, {5, 257}, {33, 16}, {9, 64}, {40, 8}};
     static const int namaxes[] = {100, 200, 400};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static uint16_t u[RMAX * LD];
@@ -268,6 +268,23 @@ static void test_tile_shapes(void **state)
                 cim_adc_counts cnt = {0, 0};
                 memset(acc, 0, sizeof acc);
                 st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, NULL, NULL, &cnt);
+                /* the same sums one row per call (narrow tiles are packed into
+                 * blocks of several rows; row r's draw is keyed by vector 5000 + r) */
+                static int64_t byrow[RMAX * LD];
+                memset(byrow, 0, sizeof byrow);
+                for (int r = 0; r < rows; r++) {
+                    cim_adc_row ar = a;
+                    const size_t o = (size_t)r * LD;
+                    ar.qu = u + o;
+                    ar.qkey.vector += (uint64_t)r;
+                    cim_adc_counts rc = {0, 0};
+                    st->adc_tile(&ar, NULL, 1, count, S + o, na + o, z + o, LD, byrow + o, LD, fail, LD, NULL, NULL,
+                                 &rc);
+                }
+                for (int i = 0; i < RMAX * LD; i++)
+                    if (acc[i] != byrow[i])
+                        fail_msg("stage %s namax %d %d x %d: sum %d: tile %lld, one row per call %lld", stage_names[s],
+                                 namaxes[q], rows, count, i, (long long)acc[i], (long long)byrow[i]);
                 if (s == 0)
                     memcpy(want, acc, sizeof acc);
                 else {
