@@ -415,18 +415,18 @@ static void test_noisy_adc_rounding(void **state)
     assert_true(checked >= 280);
 }
 
-/* The ADC stage over a tile of narrow rows (8 to 64 columns: it packs 256 /
- * count rows into one block) gives what one call per row gives: the same
+/* The ADC stage over a tile of narrow rows (8 to 64 columns, a multiple of 8:
+ * it packs 256 / count rows into one block) gives what one call per row gives: the same
  * accumulators, failed speculations listed in the same order, the same
  * counts and histogram. Every stage; noise off (t 0 with speculation, t 2,
  * provably in range), Box-Muller noise with speculation, and the physical
- * models' deviation with noise; a width it does not pack (24) for contrast. */
+ * models' deviation with noise; widths it does not pack (20, 72) for contrast. */
 static void test_tile_like_rows(void **state)
 {
     (void)state;
     enum { LD = 80, RMAX = 70, NB = 64 };
     static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
-    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}};
+    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static float z[RMAX * LD], dev[RMAX * LD];
     static int64_t acc[RMAX * LD], want[RMAX * LD];

@@ -236,7 +236,7 @@ static void test_tile_shapes(void **state)
     (void)state;
     cim_ctx *ctx = tu_ctx();
     enum { LD = 320, RMAX = 40 };
-    static const int shapes[][2] = {{1, 1}, {3, 63}, {33, 100}, {40, 128}, {2, 300}, {5, 257}, {33, 16}, {9, 64}, {40, 8}};
+    static const int shapes[][2] = {{1, 1}, {3, 63}, {33, 100}, {40, 128}, {2, 300}, {5, 257}, {33, 16}, {9, 64}, {40, 8}, {35, 24}};
     static const int namaxes[] = {100, 200, 400};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static uint16_t u[RMAX * LD];
