@@ -121,14 +121,14 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                 for (int q = 0; q < nplanes; q++)
                     sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
             }
-            /* the planes' whole 64-byte chunk (its padding stays 0), eight
-             * bytes at a time: the chunk's bytes as a 64-bit word (zero past
-             * its rows; a partial word assembled in a register, since a copy
-             * written piecewise and read back wide stalls on store
-             * forwarding), each plane's bytes (word >> lo) & mask (the bits a
-             * shift brings in from the next byte are masked off: mask <= 255
-             * >> lo; any byte order gives the same bytes) */
-            for (int t = 0; t < CIM_TAB_ROWS / 8; t++) {
+            /* the planes' rows, eight bytes at a time (the words past them
+             * are padding, cleared once for the run): the chunk's bytes as a
+             * 64-bit word (the last one zero past its rows, assembled in a
+             * register, since a copy written piecewise and read back wide
+             * stalls on store forwarding), each plane's bytes (word >> lo) &
+             * mask (the bits a shift brings in from the next byte are masked
+             * off: mask <= 255 >> lo; any byte order gives the same bytes) */
+            for (int t = 0; t < (rows + 7) / 8; t++) {
                 const int n = rows - 8 * t;
                 uint64_t v = 0;
                 if (n >= 8)
@@ -597,8 +597,8 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
         R.tm = R.tm > TILE_TALL ? TILE_TALL : R.tm < TILE_M ? TILE_M : R.tm;
     }
     /* The kernels read whole 64-padded chunks, so each chunk's padding in the
-     * planes must be zero. build_vector writes the rows (a small chunk: all 64
-     * bytes, zeros past its rows); the padding is cleared here, once per run
+     * planes must be zero. build_vector writes the rows (a small chunk: whole
+     * 8-byte words, zeros past its rows); the padding is cleared here, once per run
      * (the buffer is shared with other layers' runs), not per vector (for a depthwise group, nine rows in a 64-byte
      * chunk, that was 55 bytes and a call per plane and vector). */
     for (int q = 0; q < L->nis; q++)
