@@ -172,12 +172,33 @@ void nn_conv_im2col_u8(const nn_conv_geom *geo, const uint8_t *x, int64_t grp, i
 {
     const int64_t cg = geo->C / geo->group, H = geo->H, W = geo->W, kh = geo->kh, kw = geo->kw;
     const int64_t K = cg * kh * kw;
+    if (kh == 1 && kw == 1) {
+        /* 1x1 (pointwise): a transpose, channel by channel: each input plane
+         * read in order, its bytes stored K apart (one pass per channel
+         * instead of a channel loop per output pixel) */
+        const int64_t ohw = geo->OH * geo->OW;
+        for (int64_t s = n0; s < n1; s++)
+            for (int64_t ci = 0; ci < cg; ci++) {
+                const uint8_t *plane = x + ((s * geo->C) + grp * cg + ci) * H * W;
+                uint8_t *dst = cols + (s - n0) * ohw * K + ci;
+                for (int64_t oh = 0; oh < geo->OH; oh++) {
+                    const int64_t ih = oh * geo->sh - geo->pt;
+                    for (int64_t ow = 0; ow < geo->OW; ow++, dst += K) {
+                        const int64_t iw = ow * geo->sw - geo->pl;
+                        *dst = (ih < 0 || ih >= H || iw < 0 || iw >= W) ? pad : (uint8_t)(plane[ih * W + iw] ^ xor_mask);
+                    }
+                }
+            }
+        return;
+    }
     uint8_t *row = cols;
     for (int64_t s = n0; s < n1; s++)
         for (int64_t oh = 0; oh < geo->OH; oh++)
             for (int64_t ow = 0; ow < geo->OW; ow++, row += K) {
                 uint8_t *p = row;
-                const int64_t ih0 = oh * geo->sh - geo->pt, iw0 = ow * geo->sw - geo->pl;
+                const int64_t ih0 = oh * geo->sh - geo->pt, iw0 = ow * geo->sw - geo->pl, dw = geo->dw;
+                /* the whole window row inside the image: no per-element bounds checks */
+                const int inside = iw0 >= 0 && iw0 + (kw - 1) * dw < W;
                 for (int64_t ci = 0; ci < cg; ci++) {
                     const uint8_t *plane = x + ((s * geo->C) + grp * cg + ci) * H * W;
                     for (int64_t i = 0; i < kh; i++) {
@@ -188,8 +209,15 @@ void nn_conv_im2col_u8(const nn_conv_geom *geo, const uint8_t *x, int64_t grp, i
                             continue;
                         }
                         const uint8_t *line = plane + ih * W;
+                        if (inside) {
+                            const uint8_t *src = line + iw0;
+                            for (int64_t j = 0; j < kw; j++)
+                                p[j] = (uint8_t)(src[j * dw] ^ xor_mask);
+                            p += kw;
+                            continue;
+                        }
                         for (int64_t j = 0; j < kw; j++) {
-                            const int64_t iw = iw0 + j * geo->dw;
+                            const int64_t iw = iw0 + j * dw;
                             *p++ = (iw < 0 || iw >= W) ? pad : (uint8_t)(line[iw] ^ xor_mask);
                         }
                     }
