@@ -307,9 +307,10 @@ static void test_psum_overflow(void **state)
 {
     (void)state;
     enum { K = 40000 };
-    static uint8_t w[K], x[K];
+    static uint8_t w[K], x[3 * K];
     memset(w, 255, sizeof w);
     memset(x, 255, sizeof x);
+    memset(x, 0, 2 * K); /* vectors 0 and 1 are zero: only vector 2 overflows */
     int32_t zw = 0;
     cim_ctx *ctx = tu_ctx();
     cim_xbar_config c;
@@ -324,10 +325,11 @@ static void test_psum_overflow(void **state)
     cim_weights wt = {w, CIM_UINT8, K, 1, &zw};
     cim_layer *L = NULL;
     assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
-    int32_t p = 0;
-    assert_int_equal(cim_layer_run(ctx, L, x, 1, &p, NULL, NULL), CIM_ERR_RANGE);
+    int32_t p[3] = {0, 0, 0};
+    assert_int_equal(cim_layer_run(ctx, L, x, 3, p, NULL, NULL), CIM_ERR_RANGE);
     assert_non_null(strstr(cim_ctx_errmsg(ctx), "outside int32"));
-    assert_int_equal(cim_layer_run_exact(ctx, L, x, 1, &p), CIM_ERR_RANGE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "vector 2 channel 0")); /* the one that overflowed */
+    assert_int_equal(cim_layer_run_exact(ctx, L, x, 3, p), CIM_ERR_RANGE);
     cim_layer_free(ctx, L);
     cim_ctx_destroy(ctx);
 }

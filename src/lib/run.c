@@ -366,6 +366,47 @@ CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, i
 {
     const cim_layer *L = R->L;
     const int64_t sign = phase ? -1 : 1;
+    if (L->N == 1) { /* one channel (a depthwise group): the rows are contiguous, loops across them */
+        const size_t nch = (size_t)L->nchunks;
+        const int64_t *restrict insum = R->insum + (size_t)tm0 * nch;
+        int64_t *restrict acc = R->acc + tm0;
+        if (L->cfg.encoding == CIM_ENC_OFFSET) {
+            for (int mm = 0; mm < mc; mm++) {
+                int64_t total = 0;
+                for (size_t c = 0; c < nch; c++)
+                    total += insum[(size_t)mm * nch + c];
+                acc[mm] -= sign * 128 * total;
+            }
+        } else if (L->cfg.encoding == CIM_ENC_CENTER_OFFSET) {
+            for (size_t c = 0; c < nch; c++) {
+                const int64_t phi = L->centers[c];
+                for (int mm = 0; mm < mc; mm++)
+                    acc[mm] += phi * (sign * insum[(size_t)mm * nch + c]);
+            }
+        }
+        if (phase == 0 && L->in_enc == CIM_IN_UNSIGNED)
+            for (int mm = 0; mm < mc; mm++)
+                acc[mm] += L->colconst[0];
+        if (phase != R->phases - 1)
+            return;
+        int32_t *restrict out = R->psum + tm0;
+        int64_t lo = 0, hi = 0;
+        for (int mm = 0; mm < mc; mm++) {
+            lo = acc[mm] < lo ? acc[mm] : lo;
+            hi = acc[mm] > hi ? acc[mm] : hi;
+            out[mm] = (int32_t)acc[mm];
+        }
+        if ((lo < INT32_MIN || hi > INT32_MAX) && !w->bad)
+            for (int mm = 0; mm < mc; mm++)
+                if (acc[mm] < INT32_MIN || acc[mm] > INT32_MAX) {
+                    w->bad = 1;
+                    w->bad_value = acc[mm];
+                    w->bad_m = tm0 + mm;
+                    w->bad_n = 0;
+                    break;
+                }
+        return;
+    }
     for (int mm = 0; mm < mc; mm++) {
         int gm = tm0 + mm;
         int64_t *restrict acc = R->acc + (size_t)gm * (size_t)L->N + (size_t)n0;
