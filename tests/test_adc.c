@@ -331,6 +331,17 @@ static void test_psum_overflow(void **state)
     assert_non_null(strstr(cim_ctx_errmsg(ctx), "vector 2 channel 0")); /* the one that overflowed */
     assert_int_equal(cim_layer_run_exact(ctx, L, x, 3, p), CIM_ERR_RANGE);
     cim_layer_free(ctx, L);
+    /* three channels, only the last one's weights large: vector 2, channel 2 */
+    static uint8_t w3[K * 3];
+    int32_t zw3[3] = {0, 0, 0};
+    for (int k = 0; k < K; k++)
+        w3[3 * k + 2] = 255;
+    cim_weights wt3 = {w3, CIM_UINT8, K, 3, zw3};
+    assert_int_equal(cim_layer_program(ctx, &c, &wt3, 0, NULL, &L), CIM_OK);
+    int32_t p3[9];
+    assert_int_equal(cim_layer_run(ctx, L, x, 3, p3, NULL, NULL), CIM_ERR_RANGE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "vector 2 channel 2"));
+    cim_layer_free(ctx, L);
     cim_ctx_destroy(ctx);
 }
 

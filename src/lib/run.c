@@ -359,6 +359,28 @@ static int fits_int32(const cim_layer *L, const cim_adc *adc)
     return 2.0 * bound < 2147483647.0;
 }
 
+/* Step 4 for n contiguous psums: out[i] = acc[i], and the first value outside
+ * int32 recorded for the run's error, as vector m0 + i dm, channel n0 + i dn. */
+static inline void store_psums(worker *w, const int64_t *restrict acc, int32_t *restrict out, int n, int m0, int dm,
+                               int n0, int dn)
+{
+    int64_t lo = 0, hi = 0;
+    for (int i = 0; i < n; i++) {
+        lo = acc[i] < lo ? acc[i] : lo;
+        hi = acc[i] > hi ? acc[i] : hi;
+        out[i] = (int32_t)acc[i];
+    }
+    if ((lo < INT32_MIN || hi > INT32_MAX) && !w->bad)
+        for (int i = 0; i < n; i++)
+            if (acc[i] < INT32_MIN || acc[i] > INT32_MAX) {
+                w->bad = 1;
+                w->bad_value = acc[i];
+                w->bad_m = m0 + i * dm;
+                w->bad_n = n0 + i * dn;
+                break;
+            }
+}
+
 /* Steps 3 and 4 of a tile: the digital terms of this phase (semantics.md
  * sections 2-3) and, after the last phase, the psums checked against int32.
  * Integer loops the compiler vectorizes; cloned per ISA (same results). */
@@ -389,22 +411,7 @@ CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, i
                 acc[mm] += L->colconst[0];
         if (phase != R->phases - 1)
             return;
-        int32_t *restrict out = R->psum + tm0;
-        int64_t lo = 0, hi = 0;
-        for (int mm = 0; mm < mc; mm++) {
-            lo = acc[mm] < lo ? acc[mm] : lo;
-            hi = acc[mm] > hi ? acc[mm] : hi;
-            out[mm] = (int32_t)acc[mm];
-        }
-        if ((lo < INT32_MIN || hi > INT32_MAX) && !w->bad)
-            for (int mm = 0; mm < mc; mm++)
-                if (acc[mm] < INT32_MIN || acc[mm] > INT32_MAX) {
-                    w->bad = 1;
-                    w->bad_value = acc[mm];
-                    w->bad_m = tm0 + mm;
-                    w->bad_n = 0;
-                    break;
-                }
+        store_psums(w, acc, R->psum + tm0, mc, tm0, 1, 0, 0);
         return;
     }
     for (int mm = 0; mm < mc; mm++) {
@@ -435,23 +442,8 @@ CIM_CLONES static void tile_epilogue(run_state *R, worker *w, int tm0, int mc, i
     if (phase != R->phases - 1)
         return;
     for (int mm = 0; mm < mc; mm++) {
-        const int64_t *restrict acc = R->acc + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
-        int32_t *restrict out = R->psum + (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
-        int64_t lo = 0, hi = 0;
-        for (int nn = 0; nn < nc; nn++) {
-            lo = acc[nn] < lo ? acc[nn] : lo;
-            hi = acc[nn] > hi ? acc[nn] : hi;
-            out[nn] = (int32_t)acc[nn];
-        }
-        if ((lo < INT32_MIN || hi > INT32_MAX) && !w->bad)
-            for (int nn = 0; nn < nc; nn++)
-                if (acc[nn] < INT32_MIN || acc[nn] > INT32_MAX) {
-                    w->bad = 1;
-                    w->bad_value = acc[nn];
-                    w->bad_m = tm0 + mm;
-                    w->bad_n = n0 + nn;
-                    break;
-                }
+        const size_t row = (size_t)(tm0 + mm) * (size_t)L->N + (size_t)n0;
+        store_psums(w, R->acc + row, R->psum + row, nc, tm0 + mm, 0, n0, 1);
     }
 }
 
