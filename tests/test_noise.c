@@ -419,8 +419,10 @@ static void test_noisy_adc_rounding(void **state)
  * it packs 256 / count rows into one block) gives what one call per row gives: the same
  * accumulators, failed speculations listed in the same order, the same
  * counts and histogram. Every stage; noise off (t 0 with speculation, t 2,
- * provably in range), Box-Muller noise with speculation, and the physical
- * models' deviation with noise; widths it does not pack (20, 72) for contrast. */
+ * provably in range), Box-Muller noise with speculation, the physical
+ * models' deviation with noise, and complemented columns (ISAAC's flip, each
+ * row its own constant) without and with noise; widths it does not pack (20,
+ * 72) for contrast. */
 static void test_tile_like_rows(void **state)
 {
     (void)state;
@@ -433,6 +435,8 @@ static void test_tile_like_rows(void **state)
     static uint16_t fail[RMAX * LD + 8], wfail[RMAX * LD + 8], rfail[LD + 8];
     static uint32_t hist[CIM_HIST_TABLE], whist[CIM_HIST_TABLE];
     uint64_t bits[NB], wbits[NB];
+    static uint8_t flips[LD];
+    static int64_t ftot[RMAX];
     tu_rng rng = {31};
     int compared = 0, failures = 0;
     for (int s = 0; s < 4; s++) {
@@ -440,9 +444,11 @@ static void test_tile_like_rows(void **state)
         if (!st)
             continue; /* not on this CPU */
         for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++)
-            for (int mode = 0; mode < 5; mode++) {
+            for (int mode = 0; mode < 7; mode++) {
                 const int rows = shapes[h][0], count = shapes[h][1];
-                const int inr = mode == 2, noisy = mode >= 3;
+                /* modes 5 and 6: complemented columns (ISAAC's flip), noise off
+                 * provably in range, and Box-Muller noise */
+                const int flip = mode >= 5, inr = mode == 2 || mode == 5, noisy = mode == 3 || mode == 4 || mode == 6;
                 const int32_t span = inr ? 60 : 300;
                 for (int i = 0; i < RMAX * LD; i++) {
                     S[i] = tu_range(&rng, -span, span);
@@ -451,9 +457,9 @@ static void test_tile_like_rows(void **state)
                     dev[i] = (float)tu_range(&rng, -2000, 2000) / 1000.0f;
                     acc[i] = want[i] = tu_range(&rng, -100000, 100000);
                 }
-                cim_adc_row a = {-64, 63, mode == 1 ? 2 : 0, mode == 1 ? 4 : -2, NULL, mode == 0 || mode == 3,
-                                 noisy ? 0.04 : 0.0, CIM_HIST_NO_PAIRS, inr, mode == 4 ? dev : NULL,
-                                 NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
+                cim_adc_row a = {-64, 63, mode == 1 ? 2 : 0, mode == 1 ? 4 : -2, flip ? flips : NULL,
+                                 mode == 0 || mode == 3, noisy ? 0.04 : 0.0, CIM_HIST_NO_PAIRS, inr,
+                                 mode == 4 ? dev : NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 if (mode == 1) { /* t = 2: the codes cover S up to 4 x 63 */
                     a.qmin = -16;
                     a.qmax = 15;
@@ -463,14 +469,19 @@ static void test_tile_like_rows(void **state)
                 memset(bits, 0, sizeof bits);
                 memset(wbits, 0, sizeof wbits);
                 cim_adc_counts cnt = {0, 0}, wcnt = {0, 0};
-                const int nf = st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
+                for (int i = 0; i < LD; i++)
+                    flips[i] = (uint8_t)tu_range(&rng, 0, 1);
+                for (int r = 0; r < RMAX; r++)
+                    ftot[r] = tu_range(&rng, 0, 100000);
+                const int64_t *ft = flip ? ftot : NULL;
+                const int nf = st->adc_tile(&a, ft, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
                 int nw = 0;
                 for (int r = 0; r < rows; r++) {
                     cim_adc_row ar = a;
                     ar.dev = a.dev ? a.dev + (size_t)r * LD : NULL;
                     const size_t o = (size_t)r * LD;
-                    const int k = st->adc_tile(&ar, NULL, 1, count, S + o, na + o, z + o, LD, want + o, LD, rfail,
-                                               LD, whist, wbits, &wcnt);
+                    const int k = st->adc_tile(&ar, ft ? ft + r : NULL, 1, count, S + o, na + o, z + o, LD, want + o,
+                                               LD, rfail, LD, whist, wbits, &wcnt);
                     for (int f = 0; f < k; f++)
                         wfail[nw++] = (uint16_t)(o + rfail[f]);
                 }
@@ -498,7 +509,7 @@ static void test_tile_like_rows(void **state)
                 compared++;
             }
     }
-    assert_true(compared >= 30);
+    assert_true(compared >= 50);
     assert_true(failures > 100); /* the speculation modes did fail */
 }
 
