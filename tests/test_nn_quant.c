@@ -542,6 +542,26 @@ static void test_quant_errors(void **state)
     assert_int_equal(go(g, 2, in, &y), CIM_ERR_SHAPE);
     assert_non_null(strstr(cim_ctx_errmsg(ctx), "node 'QuantizeLinear#0' (QuantizeLinear): scale must be"));
     nn_graph_free(g);
+    /* the typed loops of QuantizeLinear and DequantizeLinear rely on these
+     * type checks: int8 x into QuantizeLinear, float x into DequantizeLinear,
+     * and a zero point of another type than x */
+    const int8_t x8[6] = {0};
+    tin qi[2] = {{NN_INT8, 2, {2, 3}, x8, 1}, SCALAR(NN_FLOAT, s)};
+    g = mk(ctx, "QuantizeLinear", "", 2, qi, &n);
+    assert_int_equal(go(g, 2, qi, &y), CIM_ERR_SHAPE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "(QuantizeLinear): input x has type int8, expected float32 or int32"));
+    nn_graph_free(g);
+    tin dq[2] = {{NN_FLOAT, 2, {2, 3}, x, 1}, SCALAR(NN_FLOAT, s)};
+    g = mk(ctx, "DequantizeLinear", "", 2, dq, &n);
+    assert_int_equal(go(g, 2, dq, &y), CIM_ERR_SHAPE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "(DequantizeLinear): input x has type float32, expected uint8, int8 or int32"));
+    nn_graph_free(g);
+    const uint8_t zu = 0;
+    tin dz[3] = {{NN_INT8, 2, {2, 3}, x8, 1}, SCALAR(NN_FLOAT, s), SCALAR(NN_UINT8, &zu)};
+    g = mk(ctx, "DequantizeLinear", "", 3, dz, &n);
+    assert_int_equal(go(g, 3, dz, &y), CIM_ERR_SHAPE);
+    assert_non_null(strstr(cim_ctx_errmsg(ctx), "(DequantizeLinear): zero point has type uint8, expected int8 like x"));
+    nn_graph_free(g);
     /* a uint8 zero point for int8 a in QLinearMatMul */
     const int8_t a[2] = {0};
     const uint8_t z = 0;

@@ -630,10 +630,14 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
         R.tm = R.tm > TILE_TALL ? TILE_TALL : R.tm < TILE_M ? TILE_M : R.tm;
     }
     /* The kernels read whole 64-padded chunks, so each chunk's padding in the
-     * planes must be zero. build_vector writes the rows (a small chunk: whole
-     * 8-byte words, zeros past its rows); the padding is cleared here, once per run
-     * (the buffer is shared with other layers' runs), not per vector (for a depthwise group, nine rows in a 64-byte
-     * chunk, that was 55 bytes and a call per plane and vector). */
+     * planes must be defined and within their contract (bytes below 2^abits):
+     * zero. Against the weights' zero rows it adds nothing, so no result can
+     * show stale padding; the kernels' lookups still assume it. build_vector
+     * writes the rows (a small chunk: whole 8-byte words, zeros past its
+     * rows); the padding is cleared here, once per run (the buffer is shared
+     * with other layers' runs), not per vector (for a depthwise group, nine
+     * rows in a 64-byte chunk, that was 55 bytes and a call per plane and
+     * vector). */
     for (int q = 0; q < L->nis; q++)
         for (int gm = 0; gm < R.ms; gm++)
             for (int c = 0; c < L->nchunks; c++) {
