@@ -304,6 +304,8 @@ static void test_conv_sweep(void **state)
         {2, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, "NOTSET", NN_UINT8, NN_UINT8, 0, 1, 0},
         {2, 2, 5, 6, 5, 3, 1, 1, 1, 2, 1, 1, 1, {1, 1, 0, 2}, "NOTSET", NN_INT8, NN_INT8, 1, 1, 0}, /* 1x1, pads */
         {2, 1, 4, 3, 3, 4, 2, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, "NOTSET", NN_INT8, NN_UINT8, 0, 1, 0}, /* 1x1 grouped */
+        /* a left pad past the dilated kernel's reach: kernel column 0 meets no pixel */
+        {2, 1, 2, 4, 2, 3, 1, 2, 3, 1, 1, 1, 2, {1, 3, 0, 0}, "NOTSET", NN_UINT8, NN_INT8, 1, 1, 0},
         {1, 2, 3, 1, 9, 4, 1, 1, 3, 1, 2, 1, 1, {0, 1, 0, 2}, "NOTSET", NN_UINT8, NN_INT8, 1, 1, 0}, /* 1-D */
         {1, 1, 4, 1, 10, 4, 4, 1, 3, 1, 1, 1, 2, {0, 2, 0, 2}, "NOTSET", NN_INT8, NN_INT8, 1, 1, 1}, /* 1-D dw */
         {1, 2, 2, 1, 7, 2, 1, 1, 4, 1, 3, 1, 1, {0, 0, 0, 0}, "SAME_LOWER", NN_UINT8, NN_UINT8, 0, 0, 0},

@@ -167,62 +167,52 @@ int nn_conv_out_dims(const nn_conv_geom *geo, int64_t *dims)
     return 3;
 }
 
+/* One kernel position (i, j) of one input plane: byte k of every row of
+ * one sample (dst points at row 0's byte k, rows K apart). The output
+ * pixels whose input lies inside the row are the range [lo, hi) of ow,
+ * found once, so the copy loop has no bounds checks. */
+static void im2col_position(const nn_conv_geom *geo, const uint8_t *plane, int64_t i, int64_t j, int64_t K,
+                            uint8_t xor_mask, uint8_t pad, uint8_t *dst)
+{
+    const int64_t H = geo->H, W = geo->W, OW = geo->OW, sw = geo->sw;
+    const int64_t off = j * geo->dw - geo->pl; /* iw = ow * sw + off */
+    int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw, hi = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+    lo = lo < OW ? lo : OW; /* (pads wider than the kernel's reach: no pixel inside) */
+    hi = hi < OW ? hi : OW; /* hi >= lo since W > 0 */
+    for (int64_t oh = 0; oh < geo->OH; oh++, dst += OW * K) {
+        const int64_t ih = oh * geo->sh - geo->pt + i * geo->dh;
+        if (ih < 0 || ih >= H) {
+            for (int64_t ow = 0; ow < OW; ow++)
+                dst[ow * K] = pad;
+            continue;
+        }
+        const uint8_t *line = plane + ih * W + off;
+        for (int64_t ow = 0; ow < lo; ow++)
+            dst[ow * K] = pad;
+        for (int64_t ow = lo; ow < hi; ow++)
+            dst[ow * K] = (uint8_t)(line[ow * sw] ^ xor_mask);
+        for (int64_t ow = hi; ow < OW; ow++)
+            dst[ow * K] = pad;
+    }
+}
+
 void nn_conv_im2col_u8(const nn_conv_geom *geo, const uint8_t *x, int64_t grp, int64_t n0, int64_t n1,
                        uint8_t xor_mask, uint8_t pad, uint8_t *cols)
 {
     const int64_t cg = geo->C / geo->group, H = geo->H, W = geo->W, kh = geo->kh, kw = geo->kw;
-    const int64_t K = cg * kh * kw;
-    if (kh == 1 && kw == 1) {
-        /* 1x1 (pointwise): a transpose, channel by channel: each input plane
-         * read in order, its bytes stored K apart (one pass per channel
-         * instead of a channel loop per output pixel) */
-        const int64_t ohw = geo->OH * geo->OW;
-        for (int64_t s = n0; s < n1; s++)
-            for (int64_t ci = 0; ci < cg; ci++) {
-                const uint8_t *plane = x + ((s * geo->C) + grp * cg + ci) * H * W;
-                uint8_t *dst = cols + (s - n0) * ohw * K + ci;
-                for (int64_t oh = 0; oh < geo->OH; oh++) {
-                    const int64_t ih = oh * geo->sh - geo->pt;
-                    for (int64_t ow = 0; ow < geo->OW; ow++, dst += K) {
-                        const int64_t iw = ow * geo->sw - geo->pl;
-                        *dst = (ih < 0 || ih >= H || iw < 0 || iw >= W) ? pad : (uint8_t)(plane[ih * W + iw] ^ xor_mask);
-                    }
-                }
-            }
-        return;
-    }
-    uint8_t *row = cols;
+    const int64_t K = cg * kh * kw, ohw = geo->OH * geo->OW;
+    /* column by column: each kernel position of each input channel fills
+     * byte k = (ci * kh + i) * kw + j of every row, reading its plane in
+     * order (one pass per position instead of a channel and kernel loop per
+     * output pixel) */
     for (int64_t s = n0; s < n1; s++)
-        for (int64_t oh = 0; oh < geo->OH; oh++)
-            for (int64_t ow = 0; ow < geo->OW; ow++, row += K) {
-                uint8_t *p = row;
-                const int64_t ih0 = oh * geo->sh - geo->pt, iw0 = ow * geo->sw - geo->pl, dw = geo->dw;
-                /* the whole window row inside the image: no per-element bounds checks */
-                const int inside = iw0 >= 0 && iw0 + (kw - 1) * dw < W;
-                for (int64_t ci = 0; ci < cg; ci++) {
-                    const uint8_t *plane = x + ((s * geo->C) + grp * cg + ci) * H * W;
-                    for (int64_t i = 0; i < kh; i++) {
-                        const int64_t ih = ih0 + i * geo->dh;
-                        if (ih < 0 || ih >= H) {
-                            memset(p, pad, (size_t)kw);
-                            p += kw;
-                            continue;
-                        }
-                        const uint8_t *line = plane + ih * W;
-                        if (inside) {
-                            const uint8_t *src = line + iw0;
-                            for (int64_t j = 0; j < kw; j++)
-                                p[j] = (uint8_t)(src[j * dw] ^ xor_mask);
-                            p += kw;
-                            continue;
-                        }
-                        for (int64_t j = 0; j < kw; j++) {
-                            const int64_t iw = iw0 + j * dw;
-                            *p++ = (iw < 0 || iw >= W) ? pad : (uint8_t)(line[iw] ^ xor_mask);
-                        }
-                    }
-                }
-            }
+        for (int64_t ci = 0; ci < cg; ci++) {
+            const uint8_t *plane = x + ((s * geo->C) + grp * cg + ci) * H * W;
+            for (int64_t i = 0; i < kh; i++)
+                for (int64_t j = 0; j < kw; j++)
+                    im2col_position(geo, plane, i, j, K, xor_mask, pad,
+                                    cols + (s - n0) * ohw * K + (ci * kh + i) * kw + j);
+        }
 }
 
 void nn_conv_im2col_f32(const nn_conv_geom *geo, const float *x, int64_t grp, int64_t n0, int64_t n1, float *cols)

@@ -261,6 +261,32 @@ static void worker_free(worker *w)
     w->ctx = NULL;
 }
 
+/* Sum of |y_analog - y_exact| over the outputs whose exact code is not the
+ * zero point zp (semantics.md 10), their number in *count. Exact in
+ * integers; one loop per code type (the codes of both graphs have the same
+ * type). */
+static uint64_t abs_err(const nn_value *vr, const nn_value *va, int32_t zp, uint64_t *count)
+{
+    const int64_t ne = nn_value_count(vr);
+    uint64_t sum = 0, c = 0;
+#define CIM_ABS_ERR(T)                                                                                             \
+    do {                                                                                                           \
+        const T *a = vr->data, *y = va->data;                                                                      \
+        for (int64_t e = 0; e < ne; e++) {                                                                         \
+            const int32_t d = (int32_t)a[e] - (int32_t)y[e], keep = a[e] != zp;                                    \
+            sum += (uint64_t)(keep * (d < 0 ? -d : d));                                                            \
+            c += (uint64_t)keep;                                                                                   \
+        }                                                                                                          \
+    } while (0)
+    if (vr->dtype == NN_INT8)
+        CIM_ABS_ERR(int8_t);
+    else
+        CIM_ABS_ERR(uint8_t);
+#undef CIM_ABS_ERR
+    *count = c;
+    return sum;
+}
+
 /* Samples i0 .. i0 + b - 1 through both graphs of worker w. */
 static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uint64_t i0, int b, int has_labels,
                             int analog_only, const layer_map *map, int nmap)
@@ -312,18 +338,8 @@ static cim_status run_batch(worker *w, nn_dataset *ds, const nn_preproc *pp, uin
         if (map[l].out < 0)
             continue;
         const nn_value *vr = &ref->t[map[l].out].v, *va = &ana->t[map[l].out].v;
-        int32_t zp = nn_zp_value(ref, map[l].zp);
-        int64_t ne = nn_value_count(vr);
-        double sum = 0;
         uint64_t c = 0;
-        for (int64_t e = 0; e < ne; e++) {
-            int32_t a = vr->dtype == NN_INT8 ? ((const int8_t *)vr->data)[e] : ((const uint8_t *)vr->data)[e];
-            int32_t y = va->dtype == NN_INT8 ? ((const int8_t *)va->data)[e] : ((const uint8_t *)va->data)[e];
-            if (a != zp) {
-                sum += a > y ? a - y : y - a;
-                c++;
-            }
-        }
+        const double sum = (double)abs_err(vr, va, nn_zp_value(ref, map[l].zp), &c);
         w->err_sum[l] += sum;
         w->err_count[l] += c;
     }

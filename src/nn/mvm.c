@@ -28,6 +28,52 @@ static void pack(const nn_mvm_args *a, int k0, int kc, int Kp, int8_t *Bp)
     }
 }
 
+/* Few products per row (a depthwise convolution: K = kh kw, N = the channel
+ * multiplier): padded to the kernel's 64 x 16 block, most of a kernel call
+ * would multiply zeros, so each row's N dot products of length K are summed
+ * directly. The same formula and the same wrapping sums as the kernel path. */
+static cim_status mvm_direct(const nn_graph *g, const nn_mvm_args *a)
+{
+    cim_ctx *ctx = g->ctx;
+    const int M = a->M, K = a->K, N = a->N;
+    const int sub = a->wtype == NN_UINT8 ? 128 : 0;
+    int32_t *wt = cim__malloc(ctx, (size_t)K * (size_t)N * sizeof *wt); /* w' by channel: [N][K] */
+    int64_t *colsum = cim__calloc(ctx, (size_t)N, sizeof *colsum);
+    if (!wt || !colsum) {
+        cim__free(ctx, wt);
+        cim__free(ctx, colsum);
+        return nn_err(g, a->node, CIM_ERR_NOMEM, "out of memory for a %dx%dx%d product", M, K, N);
+    }
+    for (int k = 0; k < K; k++)
+        for (int n = 0; n < N; n++) {
+            const size_t e = (size_t)k * (size_t)N + (size_t)n;
+            const int32_t v = sub ? (int32_t)((const uint8_t *)a->w)[e] - sub : ((const int8_t *)a->w)[e];
+            wt[(size_t)n * (size_t)K + (size_t)k] = v;
+            colsum[n] += v;
+        }
+#pragma omp parallel for num_threads(ctx->threads) schedule(static)
+    for (int m = 0; m < M; m++) {
+        const uint8_t *x = a->x + (size_t)m * (size_t)K;
+        int32_t *p = a->psum + (size_t)m * (size_t)N;
+        int64_t rowsum = 0;
+        for (int k = 0; k < K; k++)
+            rowsum += x[k];
+        for (int n = 0; n < N; n++) {
+            const int32_t *w = wt + (size_t)n * (size_t)K;
+            int64_t dot = 0;
+            for (int k = 0; k < K; k++)
+                dot += (int64_t)x[k] * w[k];
+            int64_t zw = (a->zw ? a->zw[n] : 0) - sub;
+            uint64_t corr = (uint64_t)(-(int64_t)a->zx * colsum[n]) + (uint64_t)(-zw * rowsum) +
+                            (uint64_t)((int64_t)K * a->zx * zw);
+            p[n] = (int32_t)(uint32_t)((uint64_t)dot + corr);
+        }
+    }
+    cim__free(ctx, wt);
+    cim__free(ctx, colsum);
+    return CIM_OK;
+}
+
 cim_status nn_mvm_fast(const nn_graph *g, const nn_mvm_args *a)
 {
     cim_ctx *ctx = g->ctx;
@@ -40,6 +86,10 @@ cim_status nn_mvm_fast(const nn_graph *g, const nn_mvm_args *a)
     const int Kp = (int)cim__round_up((size_t)Kc, 64);
     const int sub = a->wtype == NN_UINT8 ? 128 : 0;
     const int T = ctx->threads;
+    /* a direct sum costs about 16 times a kernel call's share per product
+     * (the kernel's VNNI rate against a scalar loop) */
+    if ((size_t)K * (size_t)N * 16 < (size_t)nchunks * (size_t)Kp * (size_t)Np)
+        return mvm_direct(g, a);
     int8_t *Bp = cim__aligned_calloc(ctx, (size_t)nchunks * (size_t)Kp * (size_t)Np);
     int64_t *colsum = cim__calloc(ctx, (size_t)N, sizeof *colsum);
     uint8_t *A = cim__aligned_alloc(ctx, (size_t)T * MVM_ROWS * (size_t)Kp);

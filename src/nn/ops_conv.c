@@ -73,8 +73,11 @@ static cim_status conv_psum(const nn_graph *g, const nn_node *n, const nn_conv_g
             for (int64_t c = 0; c < ng; c++) {
                 int32_t *dst = y + (s * geo->Cout + grp * ng + c) * ohw;
                 const int32_t *src = ps + s * ohw * ng + c;
-                for (int64_t p = 0; p < ohw; p++)
-                    dst[p] = src[p * ng];
+                if (ng == 1) /* one channel per group (depthwise): already in order */
+                    memcpy(dst, src, (size_t)ohw * sizeof *dst);
+                else
+                    for (int64_t p = 0; p < ohw; p++)
+                        dst[p] = src[p * ng];
             }
     }
 done:
