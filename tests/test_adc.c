@@ -165,6 +165,32 @@ static void test_flip(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* ISAAC's device activations by brute force: over vectors and rows, the row's
+ * input pulses (1-bit slices: its set bits) times the levels of its cells in
+ * every column (2-bit slices of w + 128 in 128-row chunks, a column
+ * complemented where flip is on and its levels sum to more than half their
+ * maximum). */
+static uint64_t isaac_devact(const int8_t *w, const uint8_t *x, int M, int K, int N, int flip)
+{
+    uint64_t devact = 0;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) {
+            int pulses = __builtin_popcount(x[m * K + k]);
+            uint64_t rowlevel = 0;
+            int c0 = k / 128 * 128, rows = K - c0 < 128 ? K - c0 : 128;
+            for (int n = 0; n < N; n++)
+                for (int s = 0; s < 4; s++) {
+                    int lo = 6 - 2 * s, sum = 0;
+                    for (int kk = c0; kk < c0 + rows; kk++)
+                        sum += ((w[kk * N + n] + 128) >> lo) & 3;
+                    int v = ((w[k * N + n] + 128) >> lo) & 3;
+                    rowlevel += (uint64_t)(flip && 2 * sum > rows * 3 ? 3 - v : v);
+                }
+            devact += (uint64_t)pulses * rowlevel;
+        }
+    return devact;
+}
+
 /* Counters of a static-slicing run follow from the mapping: ISAAC on K x N. */
 static void test_isaac_counts(void **state)
 {
@@ -214,26 +240,56 @@ static void test_isaac_counts(void **state)
     /* flipped columns keep every 128-row sum of 1-bit x 2-bit products <= 3 * 64 < 256 */
     assert_int_equal(st.true_clips, 0);
     /* device activations = sum over columns of N+ + N-, checked by brute force */
-    uint64_t devact = 0;
     const int16_t *unused = cim_layer_centers(L);
     assert_null(unused);
-    for (int m = 0; m < M; m++)
-        for (int k = 0; k < K; k++) {
-            int pulses = __builtin_popcount(x[m * K + k]);
-            uint64_t rowlevel = 0;
-            int c0 = k / 128 * 128, rows = K - c0 < 128 ? K - c0 : 128;
-            for (int n = 0; n < N; n++)
-                for (int s = 0; s < 4; s++) {
-                    int lo = 6 - 2 * s, sum = 0;
-                    for (int kk = c0; kk < c0 + rows; kk++)
-                        sum += ((w[kk * N + n] + 128) >> lo) & 3;
-                    int v = ((w[k * N + n] + 128) >> lo) & 3;
-                    rowlevel += (uint64_t)(2 * sum > rows * 3 ? 3 - v : v);
-                }
-            devact += (uint64_t)pulses * rowlevel;
-        }
-    assert_int_equal(st.device_activations, devact);
+    assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, 1));
     cim_layer_free(ctx, L);
+    cim_ctx_destroy(ctx);
+}
+
+/* The same counters where every chunk is small (fewer than 64 rows: the
+ * engine's table path, which sums a chunk's planes only where complemented
+ * columns need them), with and without ISAAC's complement. */
+static void test_isaac_counts_small_chunks(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { N = 40, M = 5, KMAX = 40 };
+    static int8_t w[KMAX * N];
+    static uint8_t x[M * KMAX];
+    static int32_t p[M * N];
+    const int ks[2] = {9, KMAX};
+    for (int flip = 0; flip <= 1; flip++)
+        for (int t = 0; t < 2; t++) {
+            const int K = ks[t];
+            cim_xbar_config c;
+            assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+            c.flip = flip;
+            tu_rng r = {(uint64_t)(11 + 2 * t + flip)};
+            for (int i = 0; i < K * N; i++)
+                w[i] = (int8_t)tu_range(&r, -128, 127);
+            uint64_t ones = 0;
+            for (int i = 0; i < M * K; i++) {
+                x[i] = (uint8_t)tu_range(&r, 0, 255);
+                ones += (uint64_t)__builtin_popcount(x[i]);
+            }
+            cim_weights wt = {w, CIM_INT8, K, N, NULL};
+            cim_layer *L = NULL;
+            assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+            cim_stats st;
+            assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+            /* one chunk, 160 columns: 2 crossbars */
+            assert_int_equal(st.dac_pulses, ones * 2);
+            assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, flip));
+            for (int m = 0; m < M; m++) /* and the products exact (an 8-bit ADC, 1-bit inputs, <= 40 rows) */
+                for (int n = 0; n < N; n++) {
+                    int64_t e = 0;
+                    for (int k = 0; k < K; k++)
+                        e += (int64_t)x[m * K + k] * w[k * N + n];
+                    assert_int_equal(p[m * N + n], e);
+                }
+            cim_layer_free(ctx, L);
+        }
     cim_ctx_destroy(ctx);
 }
 
@@ -352,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_drop_lsbs_round_half_even),
         cmocka_unit_test(test_flip),
         cmocka_unit_test(test_isaac_counts),
+        cmocka_unit_test(test_isaac_counts_small_chunks),
         cmocka_unit_test(test_histogram_exact),
         cmocka_unit_test(test_psum_overflow),
     };

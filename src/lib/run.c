@@ -69,6 +69,9 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
     const size_t kp_total = (size_t)L->kp_total, plane_stride = R->plane_stride;
     const size_t rs_q = (size_t)R->ms * (size_t)nchunks; /* R->rs: plane q's sums rs_q apart */
     const int small_ok = R->tab_ok;
+    /* each plane's sum per chunk (R->rs) is read only for complemented
+     * columns; without them a small chunk needs just its pulses' total */
+    const int need_rs = L->cfg.flip != 0;
     const uint64_t (*const stab)[2] = (const uint64_t (*)[2])R->stab;
     const uint16_t *const ptab = R->ptab;
     uint64_t pulses_all = 0, devact = 0;
@@ -108,8 +111,17 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
             /* a small chunk: all planes' sums and pulses from the tables in one
              * pass (the loops below, vectorized for long chunks, are mostly
              * loop overhead for a few rows); the same integers */
+            if (!need_rs) { /* only the pulses' total: no plane's own sum */
+                uint64_t pul = 0;
+                for (int k = 0; k < rows; k++) {
+                    const uint64_t p = ptab[a[k]];
+                    pul += p;
+                    devact += p * lev[k];
+                }
+                pulses_all += pul;
+            }
             int32_t sums[16] = {0};
-            for (int r0 = 0; r0 < rows; r0 += tab_block) {
+            for (int r0 = 0; r0 < rows && need_rs; r0 += tab_block) {
                 const int r1 = rows - r0 < tab_block ? rows : r0 + tab_block;
                 uint64_t l0 = 0, l1 = 0;
                 for (int k = r0; k < r1; k++) {
@@ -141,7 +153,7 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                     memcpy(pl + (size_t)q * plane_stride + 8 * t, &f, sizeof f);
                 }
             }
-            for (int q = 0; q < nplanes; q++) {
+            for (int q = 0; q < nplanes && need_rs; q++) {
                 rsc[(size_t)q * rs_q] = sums[q];
                 pulses_all += (uint64_t)sums[q];
             }

@@ -66,7 +66,8 @@ typedef struct {
     size_t plane_stride;       /* bytes between planes: ms * kp_total */
     uint8_t *planes;           /* [speculative or static slice][ms][kp_total]; recovery slices
                                   are bit fields of their speculative slice's bytes */
-    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk, recovery slices too */
+    int32_t *rs;               /* [plane][ms][nchunks]: slice sums per chunk, recovery slices too
+                                * (read for complemented columns only; small chunks skip them without) */
     int64_t *insum;            /* [ms][nchunks]: input sums per chunk */
     int64_t *acc;              /* [ms][N] */
     int32_t *psum;             /* the caller's output, at the superblock's first vector */
