@@ -582,6 +582,57 @@ static void test_quant_errors(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* The digital integer product (nn_mvm_fast) against sums in int64 wrapped to
+ * int32, on shapes that take each of its paths: the kernel (one chunk, and
+ * two where K > CIM_MAX_ROWS) and the direct sums of few products per row
+ * (a depthwise group, a channel multiplier of 2, one long row), int8 and
+ * uint8 weights, with zero points. */
+static void test_mvm_shapes(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    nn_graph *g = qb_new(ctx);
+    const struct { int M, K, N; nn_dtype wt; } sh[] = {
+        {37, 9, 1, NN_UINT8}, {5, 25, 2, NN_INT8}, {3, 70001, 1, NN_INT8},
+        {9, 100, 20, NN_UINT8}, {4, 1100, 33, NN_INT8}, {2, 33000, 20, NN_UINT8},
+    };
+    tu_rng r = {5};
+    for (size_t t = 0; t < sizeof sh / sizeof sh[0]; t++) {
+        const int M = sh[t].M, K = sh[t].K, N = sh[t].N;
+        uint8_t *x = malloc((size_t)M * (size_t)K), *w = malloc((size_t)K * (size_t)N);
+        int32_t *p = malloc((size_t)M * (size_t)N * sizeof *p), zw[33];
+        assert_non_null(x);
+        assert_non_null(w);
+        assert_non_null(p);
+        for (int i = 0; i < M * K; i++)
+            x[i] = (uint8_t)tu_range(&r, 0, 255);
+        for (int i = 0; i < K * N; i++)
+            w[i] = (uint8_t)tu_range(&r, 0, 255);
+        for (int n = 0; n < N; n++)
+            zw[n] = sh[t].wt == NN_UINT8 ? tu_range(&r, 0, 255) : tu_range(&r, -128, 127);
+        const int32_t zx = 37;
+        nn_mvm_args a = {.M = M, .K = K, .N = N, .rows_per_sample = M, .x = x, .zx = zx, .w = w,
+                         .wtype = sh[t].wt, .zw = zw, .psum = p};
+        assert_int_equal(nn_mvm_fast(g, &a), CIM_OK);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                int64_t e = 0;
+                for (int k = 0; k < K; k++) {
+                    const int32_t wv = sh[t].wt == NN_UINT8 ? w[(size_t)k * N + n] : (int8_t)w[(size_t)k * N + n];
+                    e += (int64_t)(x[(size_t)m * K + k] - zx) * (wv - zw[n]);
+                }
+                if (p[m * N + n] != (int32_t)(uint32_t)(uint64_t)e)
+                    fail_msg("shape %zu (%dx%dx%d): psum[%d][%d] = %d, expected %d", t, M, K, N, m, n,
+                             p[m * N + n], (int32_t)(uint32_t)(uint64_t)e);
+            }
+        free(x);
+        free(w);
+        free(p);
+    }
+    nn_graph_free(g);
+    cim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_matmul_qdq),
         cmocka_unit_test(test_qlinear_add_mul),        cmocka_unit_test(test_qlinear_concat),
         cmocka_unit_test(test_qlinear_pools),          cmocka_unit_test(test_quant_errors),
+        cmocka_unit_test(test_mvm_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,16 +164,26 @@ static cim_status conv_qdq(const nn_graph *g, const nn_node *n, const nn_conv_ge
     if ((st = conv_psum(g, n, geo, dx.q, nn_q_zp(dx.zp), dw.q, zw, 1, acc)) != CIM_OK)
         goto done;
     const float *bf = b ? b->data : NULL;
+    /* one loop per case, which compilers vectorize; psum + b_int is exact in
+     * double (|.| < 2^33), so its one rounding to float is that of the
+     * integer sum */
     for (int64_t s = 0; s < geo->N; s++)
         for (int64_t c = 0; c < C; c++) {
             const int64_t o = (s * C + c) * ohw;
-            for (int64_t p = 0; p < ohw; p++) {
-                if (int_bias)
-                    y[o + p] = (float)((int64_t)acc[o + p] + bi[c]) * sc[c];
-                else if (bf)
-                    y[o + p] = (float)acc[o + p] * sc[c] + bf[c];
-                else
-                    y[o + p] = (float)acc[o + p] * sc[c];
+            const int32_t *restrict ac = acc + o;
+            float *restrict yc = y + o;
+            const float scc = sc[c];
+            if (int_bias) {
+                const double bc = (double)bi[c];
+                for (int64_t p = 0; p < ohw; p++)
+                    yc[p] = (float)((double)ac[p] + bc) * scc;
+            } else if (bf) {
+                const float bc = bf[c];
+                for (int64_t p = 0; p < ohw; p++)
+                    yc[p] = (float)ac[p] * scc + bc;
+            } else {
+                for (int64_t p = 0; p < ohw; p++)
+                    yc[p] = (float)ac[p] * scc;
             }
         }
     *done = 1;
