@@ -293,6 +293,55 @@ static void test_isaac_counts_small_chunks(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* DAC pulses and device activations where a row's pulses over all cycles
+ * exceed a byte: one 8-bit speculative slice (up to 255 pulses) re-run as
+ * eight 1-bit slices (up to 8 more) on a 100-row chunk; brute force as
+ * above (the pulses of every cycle count, recovery cycles included). */
+static void test_counts_wide_pulses(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { K = 100, N = 40, M = 4 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N];
+    cim_xbar_config c;
+    assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+    c.flip = 0;
+    c.n_input_slices = 1;
+    c.input_slices[0] = 8;
+    c.dac_bits = 8;
+    c.speculation = 1;
+    c.recovery_bits = 1;
+    tu_rng r = {21};
+    for (int i = 0; i < K * N; i++)
+        w[i] = (int8_t)tu_range(&r, -128, 127);
+    uint64_t pulses = 0;
+    for (int i = 0; i < M * K; i++) {
+        x[i] = (uint8_t)tu_range(&r, 200, 255); /* mostly past 255 - 8 with the recovery bits */
+        pulses += x[i] + (uint64_t)__builtin_popcount(x[i]);
+    }
+    cim_weights wt = {w, CIM_INT8, K, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
+    cim_stats st;
+    assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+    assert_int_equal(st.dac_pulses, pulses * 2); /* 160 columns: 2 crossbars */
+    uint64_t devact = 0;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) {
+            const uint8_t v = x[m * K + k];
+            uint64_t rowlevel = 0;
+            for (int n = 0; n < N; n++)
+                for (int sl = 0; sl < 4; sl++)
+                    rowlevel += (uint64_t)(((w[k * N + n] + 128) >> (6 - 2 * sl)) & 3);
+            devact += (v + (uint64_t)__builtin_popcount(v)) * rowlevel;
+        }
+    assert_int_equal(st.device_activations, devact);
+    cim_layer_free(ctx, L);
+    cim_ctx_destroy(ctx);
+}
+
 /* The column-sum histogram equals a brute-force count of every sum, bin by
  * bin, where the engine uses its pair window (an unsigned 8-bit ADC: sums in
  * [0, 255] wait as bytes and count in pairs; larger ones, here on 512-row
@@ -409,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_flip),
         cmocka_unit_test(test_isaac_counts),
         cmocka_unit_test(test_isaac_counts_small_chunks),
+        cmocka_unit_test(test_counts_wide_pulses),
         cmocka_unit_test(test_histogram_exact),
         cmocka_unit_test(test_psum_overflow),
     };

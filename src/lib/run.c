@@ -34,7 +34,10 @@ static inline cim_slice plane_bits(const cim_layer *L, int q)
 static void build_tables(run_state *R)
 {
     const cim_layer *L = R->L;
-    unsigned maxf = 1;
+    unsigned maxf = 1, pmax = 0;
+    for (int q = 0; q < R->nplanes; q++)
+        pmax += (1u << plane_bits(L, q).width) - 1;
+    R->pulse_bytes = pmax <= 255;
     R->tab_ok = R->nplanes <= 16;
     if (!R->tab_ok)
         return;
@@ -71,7 +74,7 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
     const int small_ok = R->tab_ok;
     /* each plane's sum per chunk (R->rs) is read only for complemented
      * columns; without them a small chunk needs just its pulses' total */
-    const int need_rs = L->cfg.flip != 0;
+    const int need_rs = L->cfg.flip != 0, pulse_bytes = R->pulse_bytes;
     const uint64_t (*const stab)[2] = (const uint64_t (*)[2])R->stab;
     const uint16_t *const ptab = R->ptab;
     uint64_t pulses_all = 0, devact = 0;
@@ -157,6 +160,41 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
                 rsc[(size_t)q * rs_q] = sums[q];
                 pulses_all += (uint64_t)sums[q];
             }
+            continue;
+        }
+        if (pulse_bytes) {
+            /* every cycle's pulses on each row in a byte (they sum to at most
+             * 255), each plane one pass of byte lanes; a plane's own sum only
+             * where complemented columns read it; the same integers */
+            uint8_t *restrict pb = (uint8_t *)w->pulses;
+            memset(pb, 0, (size_t)rows);
+            for (int q = 0; q < nplanes; q++) {
+                cim_slice b = plane_bits(L, q);
+                const unsigned lo = (unsigned)b.lo, mask = (1u << b.width) - 1;
+                if (q < nis) { /* a static or speculative slice: its plane */
+                    uint8_t *restrict dst = pl + (size_t)q * plane_stride;
+                    for (int k = 0; k < rows; k++) {
+                        const uint8_t v = (uint8_t)((a[k] >> lo) & mask);
+                        dst[k] = v;
+                        pb[k] = (uint8_t)(pb[k] + v);
+                    }
+                } else { /* a recovery slice: its pulses only */
+                    for (int k = 0; k < rows; k++)
+                        pb[k] = (uint8_t)(pb[k] + ((a[k] >> lo) & mask));
+                }
+                if (need_rs) {
+                    int32_t sum = 0;
+                    for (int k = 0; k < rows; k++)
+                        sum += (int32_t)((a[k] >> lo) & mask);
+                    rsc[(size_t)q * rs_q] = sum;
+                }
+            }
+            uint64_t pul = 0;
+            for (int k = 0; k < rows; k++) {
+                pul += pb[k];
+                devact += (uint64_t)pb[k] * lev[k];
+            }
+            pulses_all += pul;
             continue;
         }
         uint16_t *restrict pulses = w->pulses; /* every cycle's pulses on each row of the chunk */

@@ -76,6 +76,7 @@ typedef struct {
      * (build_vector), 8-bit lanes, 8 planes per word; tab_block rows fit the
      * lanes. tab_ok: at most 16 planes. */
     int tab_ok, tab_block;
+    int pulse_bytes;           /* a byte's pulses over all planes fit a byte (build_vector) */
     uint16_t ptab[256];        /* a byte's DAC pulses over all planes */
     uint64_t stab[256][2];     /* a byte's plane values, plane q in byte q % 8 of word q / 8 */
     worker *w;
