@@ -7,7 +7,8 @@
  * with w' = w as int8 (uint8 weights: w' = w - 128, zw' = zw - 128), so the
  * kernel only sees uint8 x int8 products. Sums wrap in int32 as ONNX's integer
  * ops do; the kernel's own sums are exact for K <= CIM_MAX_ROWS (kernel.h),
- * longer rows are cut into chunks of that many. */
+ * longer rows are cut into chunks of that many. Products with few terms per
+ * row (a depthwise group) are summed directly instead (mvm_direct). */
 #include <omp.h>
 #include <string.h>
 #include "nn.h"
