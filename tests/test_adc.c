@@ -191,6 +191,21 @@ static uint64_t isaac_devact(const int8_t *w, const uint8_t *x, int M, int K, in
     return devact;
 }
 
+/* Uniform random int8 weights w [K x N], then uint8 inputs x [M x K] in
+ * [xlo, 255], from r; returns the layer c programs from w. */
+static cim_layer *random_layer(cim_ctx *ctx, const cim_xbar_config *c, tu_rng *r, int K, int N, int M, int xlo,
+                               int8_t *w, uint8_t *x)
+{
+    for (int i = 0; i < K * N; i++)
+        w[i] = (int8_t)tu_range(r, -128, 127);
+    for (int i = 0; i < M * K; i++)
+        x[i] = (uint8_t)tu_range(r, xlo, 255);
+    cim_weights wt = {w, CIM_INT8, K, N, NULL};
+    cim_layer *L = NULL;
+    assert_int_equal(cim_layer_program(ctx, c, &wt, 0, NULL, &L), CIM_OK);
+    return L;
+}
+
 /* Counters of a static-slicing run follow from the mapping: ISAAC on K x N. */
 static void test_isaac_counts(void **state)
 {
@@ -203,16 +218,10 @@ static void test_isaac_counts(void **state)
     static uint8_t x[M * K];
     static int32_t p[M * N];
     tu_rng r = {3};
-    for (int i = 0; i < K * N; i++)
-        w[i] = (int8_t)tu_range(&r, -128, 127);
+    cim_layer *L = random_layer(ctx, &c, &r, K, N, M, 0, w, x);
     uint64_t ones = 0;
-    for (int i = 0; i < M * K; i++) {
-        x[i] = (uint8_t)tu_range(&r, 0, 255);
+    for (int i = 0; i < M * K; i++)
         ones += (uint64_t)__builtin_popcount(x[i]);
-    }
-    cim_weights wt = {w, CIM_INT8, K, N, NULL};
-    cim_layer *L = NULL;
-    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
     cim_layer_info info;
     cim_layer_info_get(L, &info);
     /* 3 chunks (128, 128, 44 rows); 32 filters of 4 columns per crossbar -> 2 per chunk */
@@ -266,16 +275,10 @@ static void test_isaac_counts_small_chunks(void **state)
             assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
             c.flip = flip;
             tu_rng r = {(uint64_t)(11 + 2 * t + flip)};
-            for (int i = 0; i < K * N; i++)
-                w[i] = (int8_t)tu_range(&r, -128, 127);
+            cim_layer *L = random_layer(ctx, &c, &r, K, N, M, 0, w, x);
             uint64_t ones = 0;
-            for (int i = 0; i < M * K; i++) {
-                x[i] = (uint8_t)tu_range(&r, 0, 255);
+            for (int i = 0; i < M * K; i++)
                 ones += (uint64_t)__builtin_popcount(x[i]);
-            }
-            cim_weights wt = {w, CIM_INT8, K, N, NULL};
-            cim_layer *L = NULL;
-            assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
             cim_stats st;
             assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
             /* one chunk, 160 columns: 2 crossbars */
@@ -314,16 +317,11 @@ static void test_counts_wide_pulses(void **state)
     c.speculation = 1;
     c.recovery_bits = 1;
     tu_rng r = {21};
-    for (int i = 0; i < K * N; i++)
-        w[i] = (int8_t)tu_range(&r, -128, 127);
+    /* inputs 200-255: with their recovery bits mostly past a byte's 255 */
+    cim_layer *L = random_layer(ctx, &c, &r, K, N, M, 200, w, x);
     uint64_t pulses = 0;
-    for (int i = 0; i < M * K; i++) {
-        x[i] = (uint8_t)tu_range(&r, 200, 255); /* mostly past 255 - 8 with the recovery bits */
+    for (int i = 0; i < M * K; i++)
         pulses += x[i] + (uint64_t)__builtin_popcount(x[i]);
-    }
-    cim_weights wt = {w, CIM_INT8, K, N, NULL};
-    cim_layer *L = NULL;
-    assert_int_equal(cim_layer_program(ctx, &c, &wt, 0, NULL, &L), CIM_OK);
     cim_stats st;
     assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
     assert_int_equal(st.dac_pulses, pulses * 2); /* 160 columns: 2 crossbars */
