@@ -35,8 +35,13 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
         for (int f = 0; f < nfail; f++) {
             frow[f] = (uint32_t)(tm0 + fail[f] / TILE_N);
             fch[f] = (uint32_t)(n0 + fail[f] % TILE_N);
-            frest[f] = S[fail[f] / TILE_N * ld + fail[f] % TILE_N];
         }
+        if (ld == TILE_N) /* the failure index is the tile index */
+            for (int f = 0; f < nfail; f++)
+                frest[f] = S[fail[f]];
+        else
+            for (int f = 0; f < nfail; f++)
+                frest[f] = S[fail[f] / TILE_N * ld + fail[f] % TILE_N];
     }
     if (R->acc32)
         memset(w->facc32, 0, (size_t)nfail * sizeof(int32_t));
@@ -54,8 +59,12 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     if (R->noise) {
         int32_t *restrict frest_abs = w->frest_abs;
         const int32_t *restrict Ab = w->Ab;
-        for (int f = 0; f < nfail; f++)
-            frest_abs[f] = Ab[fail[f] / TILE_N * ld + fail[f] % TILE_N];
+        if (ld == TILE_N)
+            for (int f = 0; f < nfail; f++)
+                frest_abs[f] = Ab[fail[f]];
+        else
+            for (int f = 0; f < nfail; f++)
+                frest_abs[f] = Ab[fail[f] / TILE_N * ld + fail[f] % TILE_N];
     }
     key.islice = 0x100u | (uint32_t)j << 4;
     if (R->noise) /* every recovery slice's normals at once */
@@ -168,11 +177,15 @@ CIM_CLONES void cim__recover(run_state *R, worker *w, uint64_t sb_vector, int tm
     if (R->acc32) {
         const int32_t *restrict facc = w->facc32;
         int32_t *restrict acc32 = w->acc32;
-        for (int f = 0; f < nfail; f++) {
-            int nn = fail[f] % TILE_N;
-            int64_t v = flip && flip[nn] ? fconst[f] - facc[f] : facc[f];
-            acc32[fail[f] / TILE_N * ld + nn] += (int32_t)v;
-        }
+        if (!flip && ld == TILE_N)
+            for (int f = 0; f < nfail; f++)
+                acc32[fail[f]] += facc[f];
+        else
+            for (int f = 0; f < nfail; f++) {
+                int nn = fail[f] % TILE_N;
+                int64_t v = flip && flip[nn] ? fconst[f] - facc[f] : facc[f];
+                acc32[fail[f] / TILE_N * ld + nn] += (int32_t)v;
+            }
     } else {
         const int64_t *restrict facc = w->facc;
         const uint32_t *restrict frow = w->frow;
