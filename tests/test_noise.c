@@ -422,13 +422,17 @@ static void test_noisy_adc_rounding(void **state)
  * provably in range), Box-Muller noise with speculation, the physical
  * models' deviation with noise, and complemented columns (ISAAC's flip, each
  * row its own constant) without and with noise; widths it does not pack (20,
- * 72) for contrast. */
+ * 72) for contrast. A third of the rows are all zero (the tile call skips
+ * them, one-row calls do not): some with N+ + N- not zero (noise must still
+ * move them), some with a complemented-column constant (not skippable), and
+ * an unsigned ADC (0 is qmin: flagged, so each zero counts as a saturation,
+ * and with speculation each zero is a failure, listed) in modes 7 and 8. */
 static void test_tile_like_rows(void **state)
 {
     (void)state;
     enum { LD = 80, RMAX = 70, NB = 64 };
     static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
-    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}};
+    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}, {10, 72}, {8, 20}};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static float z[RMAX * LD], dev[RMAX * LD];
     static int64_t acc[RMAX * LD], want[RMAX * LD];
@@ -438,17 +442,18 @@ static void test_tile_like_rows(void **state)
     static uint8_t flips[LD];
     static int64_t ftot[RMAX];
     tu_rng rng = {31};
-    int compared = 0, failures = 0;
+    int compared = 0, failures = 0, zero_rows = 0;
     for (int s = 0; s < 4; s++) {
         const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */
         for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++)
-            for (int mode = 0; mode < 7; mode++) {
+            for (int mode = 0; mode < 9; mode++) {
                 const int rows = shapes[h][0], count = shapes[h][1];
                 /* modes 5 and 6: complemented columns (ISAAC's flip), noise off
                  * provably in range, and Box-Muller noise */
-                const int flip = mode >= 5, inr = mode == 2 || mode == 5, noisy = mode == 3 || mode == 4 || mode == 6;
+                const int flip = mode == 5 || mode == 6 || mode == 7, inr = mode == 2 || mode == 5;
+                const int noisy = mode == 3 || mode == 4 || mode == 6;
                 const int32_t span = inr ? 60 : 300;
                 for (int i = 0; i < RMAX * LD; i++) {
                     S[i] = tu_range(&rng, -span, span);
@@ -457,12 +462,22 @@ static void test_tile_like_rows(void **state)
                     dev[i] = (float)tu_range(&rng, -2000, 2000) / 1000.0f;
                     acc[i] = want[i] = tu_range(&rng, -100000, 100000);
                 }
+                for (int r = 0; r < RMAX; r++)
+                    if (r % 3 == 1) { /* all-zero rows; every sixth with N+ + N- left nonzero */
+                        memset(S + (size_t)r * LD, 0, LD * sizeof *S);
+                        if (r % 6 != 4)
+                            memset(na + (size_t)r * LD, 0, LD * sizeof *na);
+                    }
                 cim_adc_row a = {-64, 63, mode == 1 ? 2 : 0, mode == 1 ? 4 : -2, flip ? flips : NULL,
-                                 mode == 0 || mode == 3, noisy ? 0.04 : 0.0, CIM_HIST_NO_PAIRS, inr,
+                                 mode == 0 || mode == 3 || mode == 8, noisy ? 0.04 : 0.0, CIM_HIST_NO_PAIRS, inr,
                                  mode == 4 ? dev : NULL, NULL, NULL, {0, 0, 0, 0, 0, 0, 0}, 0};
                 if (mode == 1) { /* t = 2: the codes cover S up to 4 x 63 */
                     a.qmin = -16;
                     a.qmax = 15;
+                }
+                if (mode >= 7) { /* unsigned 8-bit codes: 0 is qmin */
+                    a.qmin = 0;
+                    a.qmax = 255;
                 }
                 memset(hist, 0, sizeof hist);
                 memset(whist, 0, sizeof whist);
@@ -471,8 +486,10 @@ static void test_tile_like_rows(void **state)
                 cim_adc_counts cnt = {0, 0}, wcnt = {0, 0};
                 for (int i = 0; i < LD; i++)
                     flips[i] = (uint8_t)tu_range(&rng, 0, 1);
-                for (int r = 0; r < RMAX; r++)
-                    ftot[r] = tu_range(&rng, 0, 100000);
+                for (int r = 0; r < RMAX; r++) /* a zero row's constant is 0 but for every ninth row */
+                    ftot[r] = r % 3 == 1 && r % 9 != 7 ? 0 : tu_range(&rng, 1, 100000);
+                for (int r = 1; r < rows; r += 3)
+                    zero_rows++;
                 const int64_t *ft = flip ? ftot : NULL;
                 const int nf = st->adc_tile(&a, ft, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
                 int nw = 0;
@@ -511,6 +528,7 @@ static void test_tile_like_rows(void **state)
     }
     assert_true(compared >= 50);
     assert_true(failures > 100); /* the speculation modes did fail */
+    assert_true(zero_rows > 300);
 }
 
 int main(void)

@@ -230,7 +230,10 @@ static void test_distribution(void **state)
 /* Tiles of every shape through the ADC stage: rows beyond one group of 32,
  * rows of one masked step, rows wider than a block (256), tables of one and
  * two byte pages and of none (the 16-bit lookups); random uniforms with many
- * threshold ties. Every stage must give the reference stage's sums. */
+ * threshold ties; every fourth row all zero (the tile call skips it and draws
+ * the rows around it run by run), every eighth with N+ + N- left nonzero (a
+ * draw that must still move it). Every stage must give the reference stage's
+ * sums. */
 static void test_tile_shapes(void **state)
 {
     (void)state;
@@ -258,6 +261,10 @@ static void test_tile_shapes(void **state)
                 uint32_t hv = t->hi[(size_t)j * (size_t)t->stride + (size_t)na[i]];
                 u[i] = hv < 0x8000 && i % 7 == 0 ? (uint16_t)((i & 8) ? 0x8000u | hv : ~hv & 0x7fffu)
                                                  : (uint16_t)tu_range(&rng, 0, 65535);
+                if (i / LD % 4 == 2) {
+                    S[i] = 0;
+                    na[i] = i / LD % 8 == 6 ? na[i] : 0;
+                }
             }
             cim_noise_key k = {3, 1, 5000, 2, 1, 4, 0};
             for (int s = 0; s < NSTAGES; s++) {
@@ -272,6 +279,7 @@ static void test_tile_shapes(void **state)
                  * blocks of several rows; row r's draw is keyed by vector 5000 + r) */
                 static int64_t byrow[RMAX * LD];
                 memset(byrow, 0, sizeof byrow);
+                uint64_t sat_rows = 0;
                 for (int r = 0; r < rows; r++) {
                     cim_adc_row ar = a;
                     const size_t o = (size_t)r * LD;
@@ -280,7 +288,9 @@ static void test_tile_shapes(void **state)
                     cim_adc_counts rc = {0, 0};
                     st->adc_tile(&ar, NULL, 1, count, S + o, na + o, z + o, LD, byrow + o, LD, fail, LD, NULL, NULL,
                                  &rc);
+                    sat_rows += rc.saturations;
                 }
+                assert_int_equal(cnt.saturations, sat_rows);
                 for (int i = 0; i < RMAX * LD; i++)
                     if (acc[i] != byrow[i])
                         fail_msg("stage %s namax %d %d x %d: sum %d: tile %lld, one row per call %lld", stage_names[s],

@@ -210,6 +210,33 @@ static inline void cim_hist_block(const int32_t *restrict s, int n, uint32_t *re
         cim_hist_one(s[n - 1], hist, bits_out);
 }
 
+/* Whether a row of column sums (and, with_na, of N+ + N-) is all zero. */
+static inline int cim_adc_zero_row(const int32_t *restrict s, const int32_t *restrict na, int count, int with_na)
+{
+    int32_t o = 0;
+    for (int i = 0; i < count; i++)
+        o |= s[i];
+    if (with_na)
+        for (int i = 0; i < count; i++)
+            o |= na[i];
+    return o == 0;
+}
+
+/* The counts of nzero skipped all-zero rows of count sums (adc_row_body.inc):
+ * each conversion gives code 0, flagged where 0 is qmin or qmax, and the
+ * histogram counts its sum 0 (a single-value table; way 0). */
+static inline void cim_adc_zero_rows(const cim_adc_row *a, int32_t nzero, int count, uint32_t *restrict hist,
+                                     int32_t *nsat)
+{
+    _Static_assert(CIM_HIST_MIN <= 0 && CIM_HIST_MAX >= 0, "0 is a histogram bin");
+    if (!nzero)
+        return;
+    if (a->qmin == 0 || a->qmax == 0)
+        *nsat += nzero * count;
+    if (hist)
+        hist[0 - CIM_HIST_MIN + 1] += (uint32_t)(nzero * count);
+}
+
 /* The ADC row function, once per accumulator type: int64 always works; the
  * int32 form is used when the layer's bound on one chunk's shift-added sum
  * fits (run.c), and vectorizes twice as wide. Both give identical results. */
