@@ -422,7 +422,8 @@ static void test_noisy_adc_rounding(void **state)
  * provably in range), Box-Muller noise with speculation, the physical
  * models' deviation with noise, and complemented columns (ISAAC's flip, each
  * row its own constant) without and with noise; widths it does not pack (20,
- * 72) for contrast. A third of the rows are all zero (the tile call skips
+ * 72) for contrast, and one column (gathered across rows, complemented or
+ * not). A third of the rows are all zero (the tile call skips
  * them, one-row calls do not): some with N+ + N- not zero (noise must still
  * move them), some with a complemented-column constant (not skippable), and
  * an unsigned ADC (0 is qmin: flagged, so each zero counts as a saturation,
@@ -432,7 +433,7 @@ static void test_tile_like_rows(void **state)
     (void)state;
     enum { LD = 80, RMAX = 70, NB = 64 };
     static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
-    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}, {10, 72}, {8, 20}};
+    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}, {10, 72}, {8, 20}, {70, 1}, {2, 1}};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static float z[RMAX * LD], dev[RMAX * LD];
     static int64_t acc[RMAX * LD], want[RMAX * LD];
