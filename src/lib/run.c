@@ -571,9 +571,16 @@ CIM_CLONES static void run_tile(run_state *R, worker *w, uint64_t sb_vector, int
                                    w->pscr, w->pks);
                     a.dev = w->dev;
                 }
-                if (flip)
-                    for (int mm = 0; mm < mc; mm++)
-                        w->ftot[mm] = flipmax * R->rs[((size_t)j * (size_t)R->ms + (size_t)(tm0 + mm)) * (size_t)L->nchunks + (size_t)c];
+                if (flip) { /* each row's constant; rows nchunks apart in R->rs (one chunk: a vector loop) */
+                    const int32_t *restrict rsj = R->rs + ((size_t)j * (size_t)R->ms + (size_t)tm0) * (size_t)L->nchunks + (size_t)c;
+                    int64_t *restrict ft = w->ftot;
+                    if (L->nchunks == 1)
+                        for (int mm = 0; mm < mc; mm++)
+                            ft[mm] = flipmax * rsj[mm];
+                    else
+                        for (int mm = 0; mm < mc; mm++)
+                            ft[mm] = flipmax * rsj[(size_t)mm * (size_t)L->nchunks];
+                }
                 if (R->acc32)
                     nfail = R->stage->adc_tile32(&a, w->ftot, mc, nc, w->S, w->Ab, w->z, (size_t)ld, w->acc32, (size_t)ld,
                                                  w->fail, TILE_N, hist, w->bits_out, &cnt);
