@@ -165,17 +165,25 @@ static void test_flip(void **state)
     cim_ctx_destroy(ctx);
 }
 
+/* A row's DAC pulses over all cycles for input byte v: ISAAC's 1-bit slices
+ * (its set bits), or (spec) 4,2,2-bit speculative slices at 4-bit DACs plus
+ * 1-bit recovery slices of every bit (RAELLA's schedule). */
+static int row_pulses(unsigned v, int spec)
+{
+    return spec ? (int)((v >> 4) + ((v >> 2) & 3) + (v & 3)) + __builtin_popcount(v) : __builtin_popcount(v);
+}
+
 /* ISAAC's device activations by brute force: over vectors and rows, the row's
- * input pulses (1-bit slices: its set bits) times the levels of its cells in
+ * input pulses (row_pulses) times the levels of its cells in
  * every column (2-bit slices of w + 128 in 128-row chunks, a column
  * complemented where flip is on and its levels sum to more than half their
  * maximum). */
-static uint64_t isaac_devact(const int8_t *w, const uint8_t *x, int M, int K, int N, int flip)
+static uint64_t isaac_devact(const int8_t *w, const uint8_t *x, int M, int K, int N, int flip, int spec)
 {
     uint64_t devact = 0;
     for (int m = 0; m < M; m++)
         for (int k = 0; k < K; k++) {
-            int pulses = __builtin_popcount(x[m * K + k]);
+            int pulses = row_pulses(x[m * K + k], spec);
             uint64_t rowlevel = 0;
             int c0 = k / 128 * 128, rows = K - c0 < 128 ? K - c0 : 128;
             for (int n = 0; n < N; n++)
@@ -251,7 +259,7 @@ static void test_isaac_counts(void **state)
     /* device activations = sum over columns of N+ + N-, checked by brute force */
     const int16_t *unused = cim_layer_centers(L);
     assert_null(unused);
-    assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, 1));
+    assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, 1, 0));
     cim_layer_free(ctx, L);
     cim_ctx_destroy(ctx);
 }
@@ -283,7 +291,7 @@ static void test_isaac_counts_small_chunks(void **state)
             assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
             /* one chunk, 160 columns: 2 crossbars */
             assert_int_equal(st.dac_pulses, ones * 2);
-            assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, flip));
+            assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, flip, 0));
             for (int m = 0; m < M; m++) /* and the products exact (an 8-bit ADC, 1-bit inputs, <= 40 rows) */
                 for (int n = 0; n < N; n++) {
                     int64_t e = 0;
@@ -293,6 +301,45 @@ static void test_isaac_counts_small_chunks(void **state)
                 }
             cim_layer_free(ctx, L);
         }
+    cim_ctx_destroy(ctx);
+}
+
+/* DAC pulses and device activations under RAELLA's input schedule (4,2,2-bit
+ * speculative slices, every bit a 1-bit recovery slice) on ISAAC's crossbars,
+ * a 100-row chunk (one byte of pulses per row: the engine counts the 1-bit
+ * recovery slices' pulses as a popcount where no complemented column needs
+ * each slice's own sum), with and without the complement; brute force as
+ * above. */
+static void test_counts_speculation_pulses(void **state)
+{
+    (void)state;
+    cim_ctx *ctx = tu_ctx();
+    enum { K = 100, N = 40, M = 6 };
+    static int8_t w[K * N];
+    static uint8_t x[M * K];
+    static int32_t p[M * N];
+    for (int flip = 0; flip <= 1; flip++) {
+        cim_xbar_config c;
+        assert_int_equal(cim_config_preset(ctx, "isaac", &c), CIM_OK);
+        c.flip = flip;
+        c.n_input_slices = 3;
+        c.input_slices[0] = 4;
+        c.input_slices[1] = 2;
+        c.input_slices[2] = 2;
+        c.dac_bits = 4;
+        c.speculation = 1;
+        c.recovery_bits = 1;
+        tu_rng r = {(uint64_t)(41 + flip)};
+        cim_layer *L = random_layer(ctx, &c, &r, K, N, M, 0, w, x);
+        uint64_t pulses = 0;
+        for (int i = 0; i < M * K; i++)
+            pulses += (uint64_t)row_pulses(x[i], 1);
+        cim_stats st;
+        assert_int_equal(cim_layer_run(ctx, L, x, M, p, &st, NULL), CIM_OK);
+        assert_int_equal(st.dac_pulses, pulses * 2); /* 160 columns: 2 crossbars */
+        assert_int_equal(st.device_activations, isaac_devact(w, x, M, K, N, flip, 1));
+        cim_layer_free(ctx, L);
+    }
     cim_ctx_destroy(ctx);
 }
 
@@ -457,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_isaac_counts),
         cmocka_unit_test(test_isaac_counts_small_chunks),
         cmocka_unit_test(test_counts_wide_pulses),
+        cmocka_unit_test(test_counts_speculation_pulses),
         cmocka_unit_test(test_histogram_exact),
         cmocka_unit_test(test_psum_overflow),
     };

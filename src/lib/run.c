@@ -38,6 +38,15 @@ static void build_tables(run_state *R)
     for (int q = 0; q < R->nplanes; q++)
         pmax += (1u << plane_bits(L, q).width) - 1;
     R->pulse_bytes = pmax <= 255;
+    R->rec_bits = 0;
+    for (int r = 0; r < L->nrec; r++) {
+        const cim_slice b = L->rec[r].bits;
+        if (b.width != 1 || (R->rec_bits >> b.lo & 1u)) { /* (recovery slices never overlap) */
+            R->rec_bits = 0;
+            break;
+        }
+        R->rec_bits |= 1u << b.lo;
+    }
     R->tab_ok = R->nplanes <= 16;
     if (!R->tab_ok)
         return;
@@ -168,7 +177,16 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
              * where complemented columns read it; the same integers */
             uint8_t *restrict pb = (uint8_t *)w->pulses;
             memset(pb, 0, (size_t)rows);
-            for (int q = 0; q < nplanes; q++) {
+            const unsigned rb = R->rec_bits;
+            if (rb && !need_rs) /* one-bit recovery slices: all their pulses at once, a byte's
+                                 * popcount in byte lanes (was a pass per slice) */
+                for (int k = 0; k < rows; k++) {
+                    uint8_t v = (uint8_t)(a[k] & rb);
+                    v = (uint8_t)(v - ((v >> 1) & 0x55u));
+                    v = (uint8_t)((v & 0x33u) + ((v >> 2) & 0x33u));
+                    pb[k] = (uint8_t)((v + (v >> 4)) & 0x0fu);
+                }
+            for (int q = 0; q < (rb && !need_rs ? nis : nplanes); q++) {
                 cim_slice b = plane_bits(L, q);
                 const unsigned lo = (unsigned)b.lo, mask = (1u << b.width) - 1;
                 if (q < nis) { /* a static or speculative slice: its plane */

@@ -77,6 +77,8 @@ typedef struct {
      * lanes. tab_ok: at most 16 planes. */
     int tab_ok, tab_block;
     int pulse_bytes;           /* a byte's pulses over all planes fit a byte (build_vector) */
+    unsigned rec_bits;         /* the bits of all recovery slices when each is one bit wide (their
+                                  pulses are then popcount(x & rec_bits)), else 0 */
     uint16_t ptab[256];        /* a byte's DAC pulses over all planes */
     uint64_t stab[256][2];     /* a byte's plane values, plane q in byte q % 8 of word q / 8 */
     worker *w;
