@@ -415,16 +415,17 @@ static void test_noisy_adc_rounding(void **state)
     assert_true(checked >= 280);
 }
 
-/* The ADC stage over a tile of narrow rows (8 to 64 columns, a multiple of 8:
- * it packs 256 / count rows into one block) gives what one call per row gives: the same
+/* The ADC stage over a tile of narrow rows (2 to 64 columns: it packs up to
+ * 256 / count rows into one block) gives what one call per row gives: the same
  * accumulators, failed speculations listed in the same order, the same
  * counts and histogram. Every stage; noise off (t 0 with speculation, t 2,
  * provably in range), Box-Muller noise with speculation, the physical
  * models' deviation with noise, and complemented columns (ISAAC's flip, each
- * row its own constant) without and with noise; widths it does not pack (20,
- * 72) for contrast, and one column (gathered across rows, complemented or
- * not). A third of the rows are all zero (the tile call skips
- * them, one-row calls do not): some with N+ + N- not zero (noise must still
+ * row its own constant) without and with noise; widths not a multiple of 8
+ * (20, 6, 10, 3: copied and listed sum by sum), a width it does not pack (72)
+ * for contrast, and one column (gathered across rows, complemented or not).
+ * A third of the rows are all zero (the tile call skips them, one-row calls
+ * do not): some with N+ + N- not zero (noise must still
  * move them), some with a complemented-column constant (not skippable), and
  * an unsigned ADC (0 is qmin: flagged, so each zero counts as a saturation,
  * and with speculation each zero is a failure, listed) in modes 7 and 8. */
@@ -433,7 +434,7 @@ static void test_tile_like_rows(void **state)
     (void)state;
     enum { LD = 80, RMAX = 70, NB = 64 };
     static const char *const names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
-    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}, {10, 72}, {8, 20}, {70, 1}, {2, 1}};
+    static const int shapes[][2] = {{2, 8}, {33, 8}, {70, 16}, {17, 32}, {9, 64}, {5, 24}, {23, 40}, {5, 20}, {3, 72}, {10, 72}, {8, 20}, {70, 1}, {2, 1}, {33, 6}, {9, 10}, {4, 3}};
     static int32_t S[RMAX * LD], na[RMAX * LD];
     static float z[RMAX * LD], dev[RMAX * LD];
     static int64_t acc[RMAX * LD], want[RMAX * LD];
