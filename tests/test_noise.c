@@ -428,7 +428,10 @@ static void test_noisy_adc_rounding(void **state)
  * do not): some with N+ + N- not zero (noise must still
  * move them), some with a complemented-column constant (not skippable), and
  * an unsigned ADC (0 is qmin: flagged, so each zero counts as a saturation,
- * and with speculation each zero is a failure, listed) in modes 7 and 8. */
+ * and with speculation each zero is a failure, listed) in modes 7 and 8.
+ * Narrow tiles run again at row stride = width (as a run lays them out,
+ * cim__tile_ld), zero rows only in their first half: blocks of whole rows
+ * side by side convert in place, without copies. */
 static void test_tile_like_rows(void **state)
 {
     (void)state;
@@ -443,15 +446,20 @@ static void test_tile_like_rows(void **state)
     uint64_t bits[NB], wbits[NB];
     static uint8_t flips[LD];
     static int64_t ftot[RMAX];
+    static int32_t Sc[RMAX * LD], nac[RMAX * LD];
+    static float zc[RMAX * LD], devc[RMAX * LD];
+    static int64_t accc[RMAX * LD];
     tu_rng rng = {31};
-    int compared = 0, failures = 0, zero_rows = 0;
+    int compared = 0, failures = 0, zero_rows = 0, compact_tiles = 0;
     for (int s = 0; s < 4; s++) {
         const cim_stage *st = tu_stage(names[s]);
         if (!st)
             continue; /* not on this CPU */
-        for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++)
+        for (size_t h = 0; h < 2 * (sizeof shapes / sizeof *shapes); h++)
             for (int mode = 0; mode < 9; mode++) {
-                const int rows = shapes[h][0], count = shapes[h][1];
+                const int rows = shapes[h / 2][0], count = shapes[h / 2][1], compact = (int)(h & 1);
+                if (compact && (count > 64 || count < 2 || rows < 2))
+                    continue;
                 /* modes 5 and 6: complemented columns (ISAAC's flip), noise off
                  * provably in range, and Box-Muller noise */
                 const int flip = mode == 5 || mode == 6 || mode == 7, inr = mode == 2 || mode == 5;
@@ -465,7 +473,7 @@ static void test_tile_like_rows(void **state)
                     acc[i] = want[i] = tu_range(&rng, -100000, 100000);
                 }
                 for (int r = 0; r < RMAX; r++)
-                    if (r % 3 == 1) { /* all-zero rows; every sixth with N+ + N- left nonzero */
+                    if (r % 3 == 1 && (!compact || r < rows / 2)) { /* all-zero rows; every sixth with N+ + N- left nonzero */
                         memset(S + (size_t)r * LD, 0, LD * sizeof *S);
                         if (r % 6 != 4)
                             memset(na + (size_t)r * LD, 0, LD * sizeof *na);
@@ -491,9 +499,29 @@ static void test_tile_like_rows(void **state)
                 for (int r = 0; r < RMAX; r++) /* a zero row's constant is 0 but for every ninth row */
                     ftot[r] = r % 3 == 1 && r % 9 != 7 ? 0 : tu_range(&rng, 1, 100000);
                 for (int r = 1; r < rows; r += 3)
-                    zero_rows++;
+                    zero_rows += !compact || r < rows / 2;
                 const int64_t *ft = flip ? ftot : NULL;
-                const int nf = st->adc_tile(&a, ft, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
+                int nf;
+                if (compact) { /* rows count apart: S, N+ + N-, normals, deviations and sums */
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < count; i++) {
+                            Sc[r * count + i] = S[r * LD + i];
+                            nac[r * count + i] = na[r * LD + i];
+                            zc[r * count + i] = z[r * LD + i];
+                            devc[r * count + i] = dev[r * LD + i];
+                            accc[r * count + i] = acc[r * LD + i];
+                        }
+                    cim_adc_row ac = a;
+                    ac.dev = a.dev ? devc : NULL;
+                    nf = st->adc_tile(&ac, ft, rows, count, Sc, nac, zc, (size_t)count, accc, (size_t)count, fail, LD,
+                                      hist, bits, &cnt);
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < count; i++)
+                            acc[r * LD + i] = accc[r * count + i];
+                    compact_tiles++;
+                } else {
+                    nf = st->adc_tile(&a, ft, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);
+                }
                 int nw = 0;
                 for (int r = 0; r < rows; r++) {
                     cim_adc_row ar = a;
@@ -531,6 +559,7 @@ static void test_tile_like_rows(void **state)
     assert_true(compared >= 50);
     assert_true(failures > 100); /* the speculation modes did fail */
     assert_true(zero_rows > 300);
+    assert_true(compact_tiles >= 100);
 }
 
 int main(void)

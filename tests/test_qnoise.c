@@ -233,7 +233,9 @@ static void test_distribution(void **state)
  * threshold ties; every fourth row all zero (the tile call skips it and draws
  * the rows around it run by run), every eighth with N+ + N- left nonzero (a
  * draw that must still move it). Every stage must give the reference stage's
- * sums. */
+ * sums. Narrow tiles run again at row stride = width (as a run lays them
+ * out, cim__tile_ld) with zero rows only in the first half, so that blocks
+ * of whole rows side by side convert in place (no copies). */
 static void test_tile_shapes(void **state)
 {
     (void)state;
@@ -246,14 +248,20 @@ static void test_tile_shapes(void **state)
     static float z[RMAX * LD];
     static int64_t acc[RMAX * LD], want[RMAX * LD];
     static uint16_t fail[RMAX * LD];
+    static int32_t Sc[RMAX * LD], nac[RMAX * LD];
+    static uint16_t uc[RMAX * LD];
+    static float zc[RMAX * LD];
+    static int64_t accc[RMAX * LD];
     tu_rng rng = {77};
-    int compared = 0;
+    int compared = 0, compact_tiles = 0;
     for (size_t q = 0; q < 3; q++) {
         cim_qtab *t = NULL;
         assert_int_equal(cim__qtab_build(ctx, 0.12, namaxes[q], &t), CIM_OK);
         assert_non_null(t);
-        for (size_t h = 0; h < sizeof shapes / sizeof *shapes; h++) {
-            const int rows = shapes[h][0], count = shapes[h][1];
+        for (size_t h = 0; h < 2 * (sizeof shapes / sizeof *shapes); h++) {
+            const int rows = shapes[h / 2][0], count = shapes[h / 2][1], compact = (int)(h & 1);
+            if (compact && (count > 64 || count < 2 || rows < 2))
+                continue;
             for (int i = 0; i < RMAX * LD; i++) {
                 na[i] = tu_range(&rng, 0, namaxes[q]);
                 S[i] = tu_range(&rng, -na[i], na[i]);
@@ -261,7 +269,7 @@ static void test_tile_shapes(void **state)
                 uint32_t hv = t->hi[(size_t)j * (size_t)t->stride + (size_t)na[i]];
                 u[i] = hv < 0x8000 && i % 7 == 0 ? (uint16_t)((i & 8) ? 0x8000u | hv : ~hv & 0x7fffu)
                                                  : (uint16_t)tu_range(&rng, 0, 65535);
-                if (i / LD % 4 == 2) {
+                if (i / LD % 4 == 2 && (!compact || i / LD < rows / 2)) {
                     S[i] = 0;
                     na[i] = i / LD % 8 == 6 ? na[i] : 0;
                 }
@@ -274,7 +282,26 @@ static void test_tile_shapes(void **state)
                 cim_adc_row a = {-(1 << 24), (1 << 24) - 1, 0, 1, NULL, 0, 0.12, CIM_HIST_NO_PAIRS, 0, NULL, t, u, k, 16};
                 cim_adc_counts cnt = {0, 0};
                 memset(acc, 0, sizeof acc);
-                st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, NULL, NULL, &cnt);
+                if (compact) { /* rows count apart: S, N+ + N-, uniforms and sums */
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < count; i++) {
+                            Sc[r * count + i] = S[r * LD + i];
+                            nac[r * count + i] = na[r * LD + i];
+                            uc[r * count + i] = u[r * LD + i];
+                            zc[r * count + i] = z[r * LD + i];
+                            accc[r * count + i] = 0;
+                        }
+                    cim_adc_row ac = a;
+                    ac.qu = uc;
+                    st->adc_tile(&ac, NULL, rows, count, Sc, nac, zc, (size_t)count, accc, (size_t)count, fail, LD,
+                                 NULL, NULL, &cnt);
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < count; i++)
+                            acc[r * LD + i] = accc[r * count + i];
+                    compact_tiles++;
+                } else {
+                    st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, NULL, NULL, &cnt);
+                }
                 /* the same sums one row per call (narrow tiles are packed into
                  * blocks of several rows; row r's draw is keyed by vector 5000 + r) */
                 static int64_t byrow[RMAX * LD];
@@ -314,7 +341,8 @@ static void test_tile_shapes(void **state)
         }
         cim__qtab_free(ctx, t);
     }
-    print_message("%d tiles compared with ref\n", compared);
+    assert_true(compact_tiles >= 30);
+    print_message("%d tiles compared with ref (%d at row stride = width)\n", compared, compact_tiles);
     cim_ctx_destroy(ctx);
 }
 

@@ -252,8 +252,8 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of mc rows of
  * input-slice values A (row stride lda) in chunk c against weight slice i,
- * panels from n0 (np wide), rows of S and Ab ld apart (TILE_N, or 1 for a
- * one-channel tile: cim__tile_ld). */
+ * panels from n0 (np wide), rows of S and Ab ld apart (ld >= np, or 1 for
+ * a one-channel tile: cim__tile_ld). */
 static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c, int i, int mc, int n0, int np,
                     int32_t *S, int32_t *Ab, int ld)
 {
@@ -283,13 +283,13 @@ static void colsums(run_state *R, worker *w, const uint8_t *A, size_t lda, int c
             continue;
         }
         R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)p0 * L->bp_stride[c] + panel, dst,
-                           TILE_N);
+                           (size_t)ld);
         if (L->part_count[i] == 2) { /* 8-bit slice: S = 16 S_hi + S_lo */
             R->kern->gemm_u8s8(mc, np, kp, A, lda, B + L->bp_off[c] + (size_t)(p0 + 1) * L->bp_stride[c] + panel,
-                               tmp, TILE_N);
+                               tmp, (size_t)ld);
             for (int mm = 0; mm < mc; mm++)
                 for (int nn = 0; nn < np; nn++)
-                    dst[mm * TILE_N + nn] = 16 * dst[mm * TILE_N + nn] + tmp[mm * TILE_N + nn];
+                    dst[mm * ld + nn] = 16 * dst[mm * ld + nn] + tmp[mm * ld + nn];
         }
     }
     if (R->noise && offset)

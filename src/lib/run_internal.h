@@ -118,16 +118,19 @@ void cim__tile_colsums_rec(run_state *R, worker *w, int j, int r, int c, int i, 
 void cim__gather_colsums(run_state *R, worker *w, int j, int r0, int nr, int c, int i, int count,
                          const uint32_t *row, const uint32_t *col, int32_t *s, int32_t *ab);
 
-/* The row stride of a tile's sums S, N+ + N-, normals and uniforms: TILE_N,
- * or 1 for a tile of one channel (a depthwise group), whose values then lie
- * side by side for the ADC stage (no strided gathers) when no physical model
- * runs (those read the tile at TILE_N). A failure's index is always
- * mm * TILE_N + nn (w->fail); the tile's 32-bit accumulators (w->acc32) have
- * the same row stride ld. */
+/* The row stride of a tile's sums S, N+ + N-, normals and uniforms: the
+ * tile's panel width (its channels rounded up to whole 16-wide panels), or 1
+ * for a tile of one channel (a depthwise group), so that a narrow tile's rows
+ * lie side by side and the ADC stage reads them as one block without copies;
+ * TILE_N when a physical model runs (those read the tile at TILE_N). A
+ * failure's index is always mm * TILE_N + nn (w->fail); the tile's 32-bit
+ * accumulators (w->acc32) have the same row stride ld. */
 _Static_assert(TILE_TALL * TILE_N <= 65536 && TILE_TALL <= TILE_M * TILE_N, "tall tiles: uint16 failure indices, tile buffers");
 static inline int cim__tile_ld(const run_state *R, int nc)
 {
-    return nc == 1 && !R->phys ? 1 : TILE_N;
+    if (R->phys)
+        return TILE_N;
+    return nc == 1 ? 1 : (int)cim__round_up((size_t)nc, CIM_KERNEL_NR);
 }
 
 /* recover.c: dynamic input slicing's recovery of the nfail failed columns
