@@ -97,6 +97,8 @@ typedef struct nn_tensor {
     int is_init;      /* initializer: constant for good (folded values are
                          recomputed by every nn_graph_infer) */
     int producer;     /* node index, or -1 (graph input or initializer) */
+    size_t cap;       /* bytes at v.data when a node's run allocated them (kept
+                         for the next run of the same or a smaller shape) */
 } nn_tensor;
 
 /* The integer matrix products of Conv/Gemm/MatMul-family nodes whose weights
