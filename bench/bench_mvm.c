@@ -34,6 +34,11 @@
  *
  * After the table, each preset with speculation gets its speculation failure rate
  * (failures / speculative converts) on the layer; TSV column spec_fail_rate.
+ * TSV column converted_products: the slice products actually converted per
+ * MAC, speculative and recovery (the slice products times (speculative +
+ * recovery converts) / speculative converts; equal to slices without
+ * speculation), for efficiency counted on the work done rather than the
+ * static count.
  *
  * Run it with OMP_WAIT_POLICY=active (bench/run.sh does) when thread counts are
  * mixed on a shared machine: with the default policy libgomp's idle thread sleeps
@@ -62,6 +67,7 @@ typedef struct run {
     int preset, noise, hist, tidx; /* tidx: index into the thread list */
     cim_layer *layer;              /* owned by the run with hist == hist_lo */
     double slices, cpm, spec_fail; /* spec_fail: failures / speculative converts (NAN: no speculation) */
+    double conv;                   /* slice products converted per MAC: speculative and recovery */
     uint64_t sum;
     int off, base; /* the same config with noise off / on the first thread count (or -1) */
     int spec;      /* the config speculates */
@@ -318,6 +324,10 @@ int main(int argc, char **argv)
                 }
                 q->sum = h;
                 q->cpm = cim_stats_converts_per_mac(st);
+                q->conv = st->adc_converts_speculative
+                              ? q->slices * (double)(st->adc_converts_speculative + st->adc_converts_recovery) /
+                                    (double)st->adc_converts_speculative
+                              : q->slices;
                 q->spec_fail = q->spec && st->adc_converts_speculative
                                    ? (double)st->speculation_failures / (double)st->adc_converts_speculative
                                    : NAN;
@@ -365,7 +375,7 @@ int main(int argc, char **argv)
         fprintf(out, "%s%s", head, hdr);
     if (tf)
         fprintf(tf, "preset\tnoise\thist\tthreads\tM\tms\tmin_ms\tgmacs\tslices\tslice_gmacs\tdnnl_ms\tefficiency"
-                    "\tnoise_ratio\tspeedup\tconverts_per_mac\tchecksum\tspec_fail_rate\n");
+                    "\tnoise_ratio\tspeedup\tconverts_per_mac\tchecksum\tspec_fail_rate\tconverted_products\n");
     static double ratio[MAXREPS];
     for (int k = 0; k < nrun; k++) {
         run *q = &runs[k];
@@ -401,10 +411,10 @@ int main(int argc, char **argv)
             fprintf(out, "%s", line);
         if (tf)
             fprintf(tf,
-                    "%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\t%.0f\t%.2f\t%.4f\t%.4f\t%.4f\t%.4f\t%.5f\t%016llx\t%.6f\n",
+                    "%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\t%.0f\t%.2f\t%.4f\t%.4f\t%.4f\t%.4f\t%.5f\t%016llx\t%.6f\t%.4f\n",
                     q->name, q->noise ? "on" : "off", q->hist ? "on" : "off", thr[q->tidx], M, tm * 1e3, tmin * 1e3,
                     macs / tm / 1e9, q->slices, q->slices * macs / tm / 1e9, t_dnnl[q->tidx] * 1e3, eff, nr, sp,
-                    q->cpm, (unsigned long long)q->sum, q->spec_fail);
+                    q->cpm, (unsigned long long)q->sum, q->spec_fail, q->conv);
     }
     /* speculation failure rates: one line per preset with speculation */
     char sf[1024];
