@@ -503,21 +503,17 @@ static void test_tile_like_rows(void **state)
                 const int64_t *ft = flip ? ftot : NULL;
                 int nf;
                 if (compact) { /* rows count apart: S, N+ + N-, normals, deviations and sums */
-                    for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < count; i++) {
-                            Sc[r * count + i] = S[r * LD + i];
-                            nac[r * count + i] = na[r * LD + i];
-                            zc[r * count + i] = z[r * LD + i];
-                            devc[r * count + i] = dev[r * LD + i];
-                            accc[r * count + i] = acc[r * LD + i];
-                        }
+                    const size_t cb = (size_t)count;
+                    tu_restride(Sc, cb, S, LD, rows, count, sizeof *S);
+                    tu_restride(nac, cb, na, LD, rows, count, sizeof *na);
+                    tu_restride(zc, cb, z, LD, rows, count, sizeof *z);
+                    tu_restride(devc, cb, dev, LD, rows, count, sizeof *dev);
+                    tu_restride(accc, cb, acc, LD, rows, count, sizeof *acc);
                     cim_adc_row ac = a;
                     ac.dev = a.dev ? devc : NULL;
                     nf = st->adc_tile(&ac, ft, rows, count, Sc, nac, zc, (size_t)count, accc, (size_t)count, fail, LD,
                                       hist, bits, &cnt);
-                    for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < count; i++)
-                            acc[r * LD + i] = accc[r * count + i];
+                    tu_restride(acc, LD, accc, cb, rows, count, sizeof *acc);
                     compact_tiles++;
                 } else {
                     nf = st->adc_tile(&a, ft, rows, count, S, na, z, LD, acc, LD, fail, LD, hist, bits, &cnt);

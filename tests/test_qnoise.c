@@ -283,21 +283,17 @@ static void test_tile_shapes(void **state)
                 cim_adc_counts cnt = {0, 0};
                 memset(acc, 0, sizeof acc);
                 if (compact) { /* rows count apart: S, N+ + N-, uniforms and sums */
-                    for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < count; i++) {
-                            Sc[r * count + i] = S[r * LD + i];
-                            nac[r * count + i] = na[r * LD + i];
-                            uc[r * count + i] = u[r * LD + i];
-                            zc[r * count + i] = z[r * LD + i];
-                            accc[r * count + i] = 0;
-                        }
+                    const size_t cb = (size_t)count;
+                    tu_restride(Sc, cb, S, LD, rows, count, sizeof *S);
+                    tu_restride(nac, cb, na, LD, rows, count, sizeof *na);
+                    tu_restride(uc, cb, u, LD, rows, count, sizeof *u);
+                    tu_restride(zc, cb, z, LD, rows, count, sizeof *z);
+                    memset(accc, 0, sizeof accc);
                     cim_adc_row ac = a;
                     ac.qu = uc;
                     st->adc_tile(&ac, NULL, rows, count, Sc, nac, zc, (size_t)count, accc, (size_t)count, fail, LD,
                                  NULL, NULL, &cnt);
-                    for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < count; i++)
-                            acc[r * LD + i] = accc[r * count + i];
+                    tu_restride(acc, LD, accc, cb, rows, count, sizeof *acc);
                     compact_tiles++;
                 } else {
                     st->adc_tile(&a, NULL, rows, count, S, na, z, LD, acc, LD, fail, LD, NULL, NULL, &cnt);

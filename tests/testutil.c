@@ -171,6 +171,12 @@ int tu_fx_teardown(void **state)
     return live != 0;
 }
 
+void tu_restride(void *dst, size_t dld, const void *src, size_t ld, int rows, int count, size_t elem)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy((char *)dst + (size_t)r * dld * elem, (const char *)src + (size_t)r * ld * elem, (size_t)count * elem);
+}
+
 const struct cim_stage *tu_stage(const char *name)
 {
     for (const cim_stage *const *s = cim_stage_list(); *s; s++)

@@ -65,6 +65,10 @@ void tu_arch_noise(cim_arch *arch, double level, uint64_t seed);
 struct cim_stage;
 const struct cim_stage *tu_stage(const char *name);
 
+/* rows x count elements of elem bytes, rows ld apart in src, to rows dld
+ * apart in dst: a tile laid out again at another row stride (elements). */
+void tu_restride(void *dst, size_t dld, const void *src, size_t ld, int rows, int count, size_t elem);
+
 /* A failing allocator for cim_ctx_options.alloc (ud: a tu_failing): allocation
  * number fail_at (1-based; 0: none) returns NULL; live counts the blocks held. */
 typedef struct {
