@@ -70,9 +70,11 @@ static void build_tables(run_state *R)
     }
 }
 
-/* Step 1 for vector gm of the superblock: its planes, slice sums, input sums,
- * and the counters that depend only on the inputs. */
-CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, int gm, int phase)
+/* Step 1 for vectors g0 .. g1 - 1 of the superblock (inputs xs, K apart): their
+ * planes, slice sums, input sums, and the counters that depend only on the
+ * inputs. A range per call: a depthwise layer's vector is 9 bytes, and the
+ * set-up below cost more than its work when paid per vector. */
+CIM_CLONES static void build_vectors(run_state *R, worker *w, const uint8_t *xs, int g0, int g1, int phase)
 {
     const cim_layer *L = R->L;
     /* the run's constants in locals: the byte stores below may alias any
@@ -98,156 +100,160 @@ CIM_CLONES static void build_vector(run_state *R, worker *w, const uint8_t *x, i
     uint64_t one;
     memcpy(&one, lane0, sizeof one);
     const int little = one == 1; /* byte 0 is a word's low byte */
-    /* the magnitudes: unsigned inputs are their own (read in place, no copy) */
-    const uint8_t *mag = x;
-    if (L->in_enc != CIM_IN_UNSIGNED) {
-        uint8_t *restrict m = w->mag;
-        const int zx = L->cfg.zx;
-        for (int k = 0; k < K; k++) {
-            int d = x[k] - zx;
-            m[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
+    for (int gm = g0; gm < g1; gm++) {
+        const uint8_t *const x = xs + (size_t)gm * (size_t)K;
+        /* the magnitudes: unsigned inputs are their own (read in place, no copy) */
+        const uint8_t *mag = x;
+        if (L->in_enc != CIM_IN_UNSIGNED) {
+            uint8_t *restrict m = w->mag;
+            const int zx = L->cfg.zx;
+            for (int k = 0; k < K; k++) {
+                int d = x[k] - zx;
+                m[k] = (uint8_t)(phase == 0 ? (d > 0 ? d : 0) : (d < 0 ? -d : 0));
+            }
+            mag = m;
         }
-        mag = m;
-    }
-    for (int c = 0; c < nchunks; c++) {
-        const int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
-        const uint8_t *restrict a = mag + k0;
-        const uint64_t *restrict lev = L->rowlevel + k0;
-        uint8_t *const pl = R->planes + (size_t)gm * kp_total + (size_t)L->chunk_off[c];
-        int32_t *const rsc = R->rs + (size_t)gm * (size_t)nchunks + (size_t)c;
-        int64_t isum = 0;
-        for (int k = 0; k < rows; k++)
-            isum += a[k];
-        R->insum[(size_t)gm * (size_t)nchunks + (size_t)c] = isum;
-        if (rows < CIM_TAB_ROWS && small_ok) {
-            /* a small chunk: all planes' sums and pulses from the tables in one
-             * pass (the loops below, vectorized for long chunks, are mostly
-             * loop overhead for a few rows); the same integers */
-            if (!need_rs) { /* only the pulses' total: no plane's own sum */
+        for (int c = 0; c < nchunks; c++) {
+            const int k0 = L->chunk_k0[c], rows = L->chunk_k0[c + 1] - k0;
+            const uint8_t *restrict a = mag + k0;
+            const uint64_t *restrict lev = L->rowlevel + k0;
+            uint8_t *const pl = R->planes + (size_t)gm * kp_total + (size_t)L->chunk_off[c];
+            int32_t *const rsc = R->rs + (size_t)gm * (size_t)nchunks + (size_t)c;
+            int64_t isum = 0;
+            for (int k = 0; k < rows; k++)
+                isum += a[k];
+            R->insum[(size_t)gm * (size_t)nchunks + (size_t)c] = isum;
+            if (rows < CIM_TAB_ROWS && small_ok) {
+                /* a small chunk: all planes' sums and pulses from the tables in one
+                 * pass (the loops below, vectorized for long chunks, are mostly
+                 * loop overhead for a few rows); the same integers */
+                if (!need_rs) { /* only the pulses' total: no plane's own sum */
+                    uint64_t pul = 0;
+                    for (int k = 0; k < rows; k++) {
+                        const uint64_t p = ptab[a[k]];
+                        pul += p;
+                        devact += p * lev[k];
+                    }
+                    pulses_all += pul;
+                }
+                int32_t sums[16] = {0};
+                for (int r0 = 0; r0 < rows && need_rs; r0 += tab_block) {
+                    const int r1 = rows - r0 < tab_block ? rows : r0 + tab_block;
+                    uint64_t l0 = 0, l1 = 0;
+                    for (int k = r0; k < r1; k++) {
+                        const unsigned v = a[k];
+                        l0 += stab[v][0];
+                        l1 += stab[v][1];
+                        devact += (uint64_t)ptab[v] * lev[k];
+                    }
+                    for (int q = 0; q < nplanes; q++)
+                        sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
+                }
+                /* the planes' rows, eight bytes at a time (the words past them
+                 * are padding, cleared once for the run): the chunk's bytes as a
+                 * 64-bit word (the last one zero past its rows, assembled in a
+                 * register, since a copy written piecewise and read back wide
+                 * stalls on store forwarding), each plane's bytes (word >> lo) &
+                 * mask (the bits a shift brings in from the next byte are masked
+                 * off: mask <= 255 >> lo; any byte order gives the same bytes) */
+                for (int t = 0; t < (rows + 7) / 8; t++) {
+                    const int n = rows - 8 * t;
+                    uint64_t v = 0;
+                    if (n >= 8)
+                        memcpy(&v, a + 8 * t, sizeof v);
+                    else
+                        for (int e = 0; e < n; e++)
+                            v |= (uint64_t)a[8 * t + e] << (8 * (little ? e : 7 - e));
+                    for (int q = 0; q < nis; q++) {
+                        const uint64_t f = (v >> is_lo[q]) & is_mask[q];
+                        memcpy(pl + (size_t)q * plane_stride + 8 * t, &f, sizeof f);
+                    }
+                }
+                for (int q = 0; q < nplanes && need_rs; q++) {
+                    rsc[(size_t)q * rs_q] = sums[q];
+                    pulses_all += (uint64_t)sums[q];
+                }
+                continue;
+            }
+            if (pulse_bytes) {
+                /* every cycle's pulses on each row in a byte (they sum to at most
+                 * 255), each plane one pass of byte lanes; a plane's own sum only
+                 * where complemented columns read it; the same integers */
+                uint8_t *restrict pb = (uint8_t *)w->pulses;
+                memset(pb, 0, (size_t)rows);
+                const unsigned rb = R->rec_bits;
+                if (rb && !need_rs) /* one-bit recovery slices: all their pulses at once, a byte's
+                                     * popcount in byte lanes (was a pass per slice) */
+                    for (int k = 0; k < rows; k++) {
+                        uint8_t v = (uint8_t)(a[k] & rb);
+                        v = (uint8_t)(v - ((v >> 1) & 0x55u));
+                        v = (uint8_t)((v & 0x33u) + ((v >> 2) & 0x33u));
+                        pb[k] = (uint8_t)((v + (v >> 4)) & 0x0fu);
+                    }
+                for (int q = 0; q < (rb && !need_rs ? nis : nplanes); q++) {
+                    cim_slice b = plane_bits(L, q);
+                    const unsigned lo = (unsigned)b.lo, mask = (1u << b.width) - 1;
+                    if (q < nis) { /* a static or speculative slice: its plane */
+                        uint8_t *restrict dst = pl + (size_t)q * plane_stride;
+                        for (int k = 0; k < rows; k++) {
+                            const uint8_t v = (uint8_t)((a[k] >> lo) & mask);
+                            dst[k] = v;
+                            pb[k] = (uint8_t)(pb[k] + v);
+                        }
+                    } else { /* a recovery slice: its pulses only */
+                        for (int k = 0; k < rows; k++)
+                            pb[k] = (uint8_t)(pb[k] + ((a[k] >> lo) & mask));
+                    }
+                    if (need_rs) {
+                        int32_t sum = 0;
+                        for (int k = 0; k < rows; k++)
+                            sum += (int32_t)((a[k] >> lo) & mask);
+                        rsc[(size_t)q * rs_q] = sum;
+                    }
+                }
                 uint64_t pul = 0;
                 for (int k = 0; k < rows; k++) {
-                    const uint64_t p = ptab[a[k]];
-                    pul += p;
-                    devact += p * lev[k];
+                    pul += pb[k];
+                    devact += (uint64_t)pb[k] * lev[k];
                 }
                 pulses_all += pul;
+                continue;
             }
-            int32_t sums[16] = {0};
-            for (int r0 = 0; r0 < rows && need_rs; r0 += tab_block) {
-                const int r1 = rows - r0 < tab_block ? rows : r0 + tab_block;
-                uint64_t l0 = 0, l1 = 0;
-                for (int k = r0; k < r1; k++) {
-                    const unsigned v = a[k];
-                    l0 += stab[v][0];
-                    l1 += stab[v][1];
-                    devact += (uint64_t)ptab[v] * lev[k];
-                }
-                for (int q = 0; q < nplanes; q++)
-                    sums[q] += (int32_t)(((q < 8 ? l0 : l1) >> (8 * (q & 7))) & 0xffu);
-            }
-            /* the planes' rows, eight bytes at a time (the words past them
-             * are padding, cleared once for the run): the chunk's bytes as a
-             * 64-bit word (the last one zero past its rows, assembled in a
-             * register, since a copy written piecewise and read back wide
-             * stalls on store forwarding), each plane's bytes (word >> lo) &
-             * mask (the bits a shift brings in from the next byte are masked
-             * off: mask <= 255 >> lo; any byte order gives the same bytes) */
-            for (int t = 0; t < (rows + 7) / 8; t++) {
-                const int n = rows - 8 * t;
-                uint64_t v = 0;
-                if (n >= 8)
-                    memcpy(&v, a + 8 * t, sizeof v);
-                else
-                    for (int e = 0; e < n; e++)
-                        v |= (uint64_t)a[8 * t + e] << (8 * (little ? e : 7 - e));
-                for (int q = 0; q < nis; q++) {
-                    const uint64_t f = (v >> is_lo[q]) & is_mask[q];
-                    memcpy(pl + (size_t)q * plane_stride + 8 * t, &f, sizeof f);
-                }
-            }
-            for (int q = 0; q < nplanes && need_rs; q++) {
-                rsc[(size_t)q * rs_q] = sums[q];
-                pulses_all += (uint64_t)sums[q];
-            }
-            continue;
-        }
-        if (pulse_bytes) {
-            /* every cycle's pulses on each row in a byte (they sum to at most
-             * 255), each plane one pass of byte lanes; a plane's own sum only
-             * where complemented columns read it; the same integers */
-            uint8_t *restrict pb = (uint8_t *)w->pulses;
-            memset(pb, 0, (size_t)rows);
-            const unsigned rb = R->rec_bits;
-            if (rb && !need_rs) /* one-bit recovery slices: all their pulses at once, a byte's
-                                 * popcount in byte lanes (was a pass per slice) */
-                for (int k = 0; k < rows; k++) {
-                    uint8_t v = (uint8_t)(a[k] & rb);
-                    v = (uint8_t)(v - ((v >> 1) & 0x55u));
-                    v = (uint8_t)((v & 0x33u) + ((v >> 2) & 0x33u));
-                    pb[k] = (uint8_t)((v + (v >> 4)) & 0x0fu);
-                }
-            for (int q = 0; q < (rb && !need_rs ? nis : nplanes); q++) {
+            uint16_t *restrict pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
+            memset(pulses, 0, (size_t)rows * sizeof(uint16_t));
+            for (int q = 0; q < nplanes; q++) {
                 cim_slice b = plane_bits(L, q);
-                const unsigned lo = (unsigned)b.lo, mask = (1u << b.width) - 1;
+                const unsigned mask = (1u << b.width) - 1;
+                int32_t sum = 0;
                 if (q < nis) { /* a static or speculative slice: its plane */
                     uint8_t *restrict dst = pl + (size_t)q * plane_stride;
                     for (int k = 0; k < rows; k++) {
-                        const uint8_t v = (uint8_t)((a[k] >> lo) & mask);
-                        dst[k] = v;
-                        pb[k] = (uint8_t)(pb[k] + v);
+                        unsigned v = ((unsigned)a[k] >> b.lo) & mask;
+                        dst[k] = (uint8_t)v;
+                        sum += (int32_t)v;
+                        pulses[k] = (uint16_t)(pulses[k] + v);
                     }
-                } else { /* a recovery slice: its pulses only */
-                    for (int k = 0; k < rows; k++)
-                        pb[k] = (uint8_t)(pb[k] + ((a[k] >> lo) & mask));
+                    /* (the chunk's padding was zeroed once for the run) */
+                } else { /* a recovery slice: its sums only (kernels read its bits from the plane) */
+                    for (int k = 0; k < rows; k++) {
+                        unsigned v = ((unsigned)a[k] >> b.lo) & mask;
+                        sum += (int32_t)v;
+                        pulses[k] = (uint16_t)(pulses[k] + v);
+                    }
                 }
-                if (need_rs) {
-                    int32_t sum = 0;
-                    for (int k = 0; k < rows; k++)
-                        sum += (int32_t)((a[k] >> lo) & mask);
-                    rsc[(size_t)q * rs_q] = sum;
-                }
+                rsc[(size_t)q * rs_q] = sum;
+                pulses_all += (uint64_t)sum;
             }
-            uint64_t pul = 0;
-            for (int k = 0; k < rows; k++) {
-                pul += pb[k];
-                devact += (uint64_t)pb[k] * lev[k];
-            }
-            pulses_all += pul;
-            continue;
+            for (int k = 0; k < rows; k++)
+                devact += (uint64_t)pulses[k] * lev[k];
         }
-        uint16_t *restrict pulses = w->pulses; /* every cycle's pulses on each row of the chunk */
-        memset(pulses, 0, (size_t)rows * sizeof(uint16_t));
-        for (int q = 0; q < nplanes; q++) {
-            cim_slice b = plane_bits(L, q);
-            const unsigned mask = (1u << b.width) - 1;
-            int32_t sum = 0;
-            if (q < nis) { /* a static or speculative slice: its plane */
-                uint8_t *restrict dst = pl + (size_t)q * plane_stride;
-                for (int k = 0; k < rows; k++) {
-                    unsigned v = ((unsigned)a[k] >> b.lo) & mask;
-                    dst[k] = (uint8_t)v;
-                    sum += (int32_t)v;
-                    pulses[k] = (uint16_t)(pulses[k] + v);
-                }
-                /* (the chunk's padding was zeroed once for the run) */
-            } else { /* a recovery slice: its sums only (kernels read its bits from the plane) */
-                for (int k = 0; k < rows; k++) {
-                    unsigned v = ((unsigned)a[k] >> b.lo) & mask;
-                    sum += (int32_t)v;
-                    pulses[k] = (uint16_t)(pulses[k] + v);
-                }
-            }
-            rsc[(size_t)q * rs_q] = sum;
-            pulses_all += (uint64_t)sum;
-        }
-        for (int k = 0; k < rows; k++)
-            devact += (uint64_t)pulses[k] * lev[k];
-    }
+    } /* the vectors */
+    const uint64_t nv = (uint64_t)(g1 > g0 ? g1 - g0 : 0);
     w->st.dac_pulses += pulses_all * (uint64_t)L->xbars_per_chunk;
     w->st.device_activations += devact;
-    w->st.crossbar_cycles += (uint64_t)L->info.crossbars * (uint64_t)R->nplanes;
+    w->st.crossbar_cycles += nv * (uint64_t)L->info.crossbars * (uint64_t)R->nplanes;
     int needs_sums = L->cfg.encoding != CIM_ENC_DIFFERENTIAL;
-    w->st.input_sum_adds += (uint64_t)L->K * ((uint64_t)needs_sums + (L->cfg.flip ? (uint64_t)R->nplanes : 0));
+    w->st.input_sum_adds += nv * (uint64_t)L->K * ((uint64_t)needs_sums + (L->cfg.flip ? (uint64_t)R->nplanes : 0));
 }
 
 /* Column sums S (and N+ + N- into Ab when noise is on) of mc rows of
@@ -707,7 +713,7 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
     /* The kernels read whole 64-padded chunks, so each chunk's padding in the
      * planes must be defined and within their contract (bytes below 2^abits):
      * zero. Against the weights' zero rows it adds nothing, so no result can
-     * show stale padding; the kernels' lookups still assume it. build_vector
+     * show stale padding; the kernels' lookups still assume it. build_vectors
      * writes the rows (a small chunk: whole 8-byte words, zeros past its
      * rows); the padding is cleared here, once per run (the buffer is shared
      * with other layers' runs), not per vector (for a depthwise group, nine
@@ -732,9 +738,12 @@ cim_status cim_layer_run(cim_ctx *ctx, cim_layer *L, const uint8_t *x, int M, in
 #pragma omp parallel num_threads(R.nworkers)
             {
                 worker *w = &R.w[omp_get_thread_num()];
-#pragma omp for schedule(static)
-                for (int gm = 0; gm < mcount; gm++)
-                    build_vector(&R, w, x + (size_t)(m0 + gm) * (size_t)L->K, gm, phase);
+                { /* each worker a contiguous range of the superblock's vectors */
+                    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+                    build_vectors(&R, w, x + (size_t)m0 * (size_t)L->K, (int)((int64_t)mcount * tid / nt),
+                                  (int)((int64_t)mcount * (tid + 1) / nt), phase);
+                }
+#pragma omp barrier
 #pragma omp for schedule(dynamic, 1)
                 for (int t = 0; t < ntm * ntn; t++) {
                     int tm = t / ntn, tn = t % ntn;

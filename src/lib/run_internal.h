@@ -73,10 +73,10 @@ typedef struct {
     int32_t *psum;             /* the caller's output, at the superblock's first vector */
     /* Small chunks (fewer than CIM_TAB_ROWS rows, such as a depthwise
      * convolution's 9): every plane's value of an input byte from one table
-     * (build_vector), 8-bit lanes, 8 planes per word; tab_block rows fit the
+     * (build_vectors), 8-bit lanes, 8 planes per word; tab_block rows fit the
      * lanes. tab_ok: at most 16 planes. */
     int tab_ok, tab_block;
-    int pulse_bytes;           /* a byte's pulses over all planes fit a byte (build_vector) */
+    int pulse_bytes;           /* a byte's pulses over all planes fit a byte (build_vectors) */
     unsigned rec_bits;         /* the bits of all recovery slices when each is one bit wide (their
                                   pulses are then popcount(x & rec_bits)), else 0 */
     uint16_t ptab[256];        /* a byte's DAC pulses over all planes */
